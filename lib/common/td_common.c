@@ -26,7 +26,7 @@ td_errname(int err)
 	switch (err) {
 #define TD_ERRNO_NAME(name, val, text)                                                             \
 	case val:                                                                                  \
-		return "E" #name;
+		return #name;
 		TD_ERRNO_MAP(TD_ERRNO_NAME)
 #undef TD_ERRNO_NAME
 	}

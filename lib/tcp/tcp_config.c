@@ -38,12 +38,14 @@ td_tcp_config_validate(const struct td_tcp_config *cfg, char *err, size_t errlen
 		return -TD_EINVAL;
 	}
 	if (cfg->rto_initial_ms < cfg->rto_min_ms) {
-		snprintf(err, errlen, "rto_initial_ms: %u is below rto_min_ms %u, accepted %u..60000 ms",
+		snprintf(err, errlen,
+			 "rto_initial_ms: %u is below rto_min_ms %u, accepted %u..60000 ms",
 			 cfg->rto_initial_ms, cfg->rto_min_ms, cfg->rto_min_ms);
 		return -TD_EINVAL;
 	}
 	if ((cfg->timer_slots & (cfg->timer_slots - 1)) != 0) {
-		snprintf(err, errlen, "timer_slots: %u is not a power of two, accepted 256..16777216",
+		snprintf(err, errlen,
+			 "timer_slots: %u is not a power of two, accepted 256..16777216",
 			 cfg->timer_slots);
 		return -TD_EINVAL;
 	}
@@ -62,10 +64,18 @@ td_tcp_config_set(struct td_tcp_config *cfg, const char *name, const char *value
 	bool bad = errno != 0 || end == value || *end != '\0' || value[0] == '-';
 #define TD_TCP_CFG_SET(fname, type, def, min, max, unit, help)                                     \
 	if (strcmp(name, #fname) == 0) {                                                           \
-		if (bad || out_of_range(v, (min), (max))) {                                        \
-			snprintf(err, errlen, "%s: '%s' is not accepted, accepted %llu..%llu (%s)", \
-				 #fname, value, (unsigned long long)(min),                         \
-				 (unsigned long long)(max), unit);                                 \
+		if (bad) {                                                                         \
+			snprintf(err, errlen,                                                      \
+				 "%s: '%s' is not a number, accepted %llu..%llu (%s)", #fname,     \
+				 value, (unsigned long long)(min), (unsigned long long)(max),      \
+				 unit);                                                            \
+			return -TD_EINVAL;                                                         \
+		}                                                                                  \
+		if (out_of_range(v, (min), (max))) {                                               \
+			snprintf(err, errlen,                                                      \
+				 "%s: '%s' is not accepted, accepted %llu..%llu (%s)", #fname,     \
+				 value, (unsigned long long)(min), (unsigned long long)(max),      \
+				 unit);                                                            \
 			return -TD_ERANGE;                                                         \
 		}                                                                                  \
 		cfg->fname = (type)v;                                                              \
@@ -78,16 +88,11 @@ td_tcp_config_set(struct td_tcp_config *cfg, const char *name, const char *value
 }
 
 static const char *const state_names[TD_TCP_NSTATES] = {
-	[TD_TCP_CLOSED] = "CLOSED",
-	[TD_TCP_LISTEN] = "LISTEN",
-	[TD_TCP_SYN_SENT] = "SYN-SENT",
-	[TD_TCP_SYN_RECEIVED] = "SYN-RECEIVED",
-	[TD_TCP_ESTABLISHED] = "ESTABLISHED",
-	[TD_TCP_CLOSE_WAIT] = "CLOSE-WAIT",
-	[TD_TCP_FIN_WAIT_1] = "FIN-WAIT-1",
-	[TD_TCP_CLOSING] = "CLOSING",
-	[TD_TCP_LAST_ACK] = "LAST-ACK",
-	[TD_TCP_FIN_WAIT_2] = "FIN-WAIT-2",
+	[TD_TCP_CLOSED] = "CLOSED",           [TD_TCP_LISTEN] = "LISTEN",
+	[TD_TCP_SYN_SENT] = "SYN-SENT",       [TD_TCP_SYN_RECEIVED] = "SYN-RECEIVED",
+	[TD_TCP_ESTABLISHED] = "ESTABLISHED", [TD_TCP_CLOSE_WAIT] = "CLOSE-WAIT",
+	[TD_TCP_FIN_WAIT_1] = "FIN-WAIT-1",   [TD_TCP_CLOSING] = "CLOSING",
+	[TD_TCP_LAST_ACK] = "LAST-ACK",       [TD_TCP_FIN_WAIT_2] = "FIN-WAIT-2",
 	[TD_TCP_TIME_WAIT] = "TIME-WAIT",
 };
 

@@ -35,13 +35,13 @@ enum {
 };
 /* Second flag word (c->flags2). */
 enum {
-	TF2_RETX_WARNED = 1u << 0, /* C-47 report given */
-	TF2_OOO_FIN = 1u << 1,     /* an out-of-order FIN is held at ooo_fin */
-	TF2_IN_TW = 1u << 2,       /* detached into a TIME-WAIT entry (STATUS) */
-	TF2_REXMIT_SYN = 1u << 3,  /* the SYN was retransmitted (Karn) */
+	TF2_RETX_WARNED = 1u << 0,  /* C-47 report given */
+	TF2_OOO_FIN = 1u << 1,      /* an out-of-order FIN is held at ooo_fin */
+	TF2_IN_TW = 1u << 2,        /* detached into a TIME-WAIT entry (STATUS) */
+	TF2_REXMIT_SYN = 1u << 3,   /* the SYN was retransmitted (Karn) */
 	TF2_FIN_ACK_HELD = 1u << 4, /* C-63: ACK of the FIN held for our FIN */
-	TF2_REXMITTING = 1u << 5,  /* after an RTO: resending from rtx_nxt */
-	TF2_WS_OK = 1u << 6,       /* window scaling negotiated */
+	TF2_REXMITTING = 1u << 5,   /* after an RTO: resending from rtx_nxt */
+	TF2_WS_OK = 1u << 6,        /* window scaling negotiated */
 };
 
 /* Timer kinds sharing the connection's one wheel timer (c->armed). */
@@ -217,10 +217,9 @@ tcp_key(const struct td_tcp_stack *st, uint32_t key)
 /* tcp_stack.c */
 struct td_tcp_conn *tcp_conn_alloc(struct td_tcp_stack *st, const struct td_tuple *t,
 				   const struct td_tcp_open_opts *oo);
-void tcp_conn_delete(struct td_tcp_stack *st, struct td_tcp_conn *c, enum td_tcp_end why,
-		     int err);
+void tcp_conn_delete(struct td_tcp_stack *st, struct td_tcp_conn *c, enum td_tcp_end why, int err);
 void tcp_conn_free(struct td_tcp_stack *st, struct td_tcp_conn *c);
-void tcp_set_state(struct td_tcp_stack *st, struct td_tcp_conn *c, enum td_tcp_state s);
+void td_tcp_set_state(struct td_tcp_stack *st, struct td_tcp_conn *c, enum td_tcp_state s);
 void tcp_event(struct td_tcp_stack *st, struct td_tcp_conn *c, enum td_tcp_event ev, int err);
 void tcp_mark_dirty(struct td_tcp_stack *st, struct td_tcp_conn *c);
 void tcp_flush(struct td_tcp_stack *st);

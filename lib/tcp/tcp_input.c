@@ -123,7 +123,7 @@ listen_input(struct td_tcp_stack *st, struct tcp_listener *l, const struct td_se
 	c->flags |= TF_USER | TF_PASSIVE;
 	tcp_conn_init_seq(st, c, tcp_isn(st, &s->tuple));
 	negotiate(st, c, s, o);
-	tcp_set_state(st, c, TD_TCP_SYN_RECEIVED);
+	td_tcp_set_state(st, c, TD_TCP_SYN_RECEIVED);
 	st->stats.conn_accepted++;
 	tcp_send_syn(st, c, false);
 	tcp_arm_rtx(st, c);
@@ -144,7 +144,7 @@ tcp_reopen(struct td_tcp_stack *st, struct tcp_listener *l, const struct td_seg 
 	c->flags |= TF_USER | TF_PASSIVE;
 	tcp_conn_init_seq(st, c, iss);
 	negotiate(st, c, s, o);
-	tcp_set_state(st, c, TD_TCP_SYN_RECEIVED);
+	td_tcp_set_state(st, c, TD_TCP_SYN_RECEIVED);
 	st->stats.conn_accepted++;
 	tcp_send_syn(st, c, false);
 	tcp_arm_rtx(st, c);
@@ -184,7 +184,7 @@ syn_sent_input(struct td_tcp_stack *st, struct td_tcp_conn *c, const struct td_s
 	negotiate(st, c, s, o);
 	if (!ack) {
 		/* Simultaneous open: SYN-RECEIVED, our SYN again with an ACK. */
-		tcp_set_state(st, c, TD_TCP_SYN_RECEIVED);
+		td_tcp_set_state(st, c, TD_TCP_SYN_RECEIVED);
 		tcp_send_syn(st, c, true);
 		return;
 	}
@@ -195,7 +195,8 @@ syn_sent_input(struct td_tcp_stack *st, struct td_tcp_conn *c, const struct td_s
 	c->nretx = 0;
 	c->backoff = 0;
 	tcp_disarm(st, c, TT_RTX);
-	tcp_set_state(st, c, (c->flags & TF_FIN_PENDING) ? TD_TCP_FIN_WAIT_1 : TD_TCP_ESTABLISHED);
+	td_tcp_set_state(st, c,
+			 (c->flags & TF_FIN_PENDING) ? TD_TCP_FIN_WAIT_1 : TD_TCP_ESTABLISHED);
 	c->t_first_ms = st->now_ms;
 	want_ack(st, c);
 	tcp_event(st, c, TD_TCP_EV_CONNECTED, 0);
@@ -214,7 +215,7 @@ fin_rcvd(struct td_tcp_stack *st, struct td_tcp_conn *c)
 	switch ((enum td_tcp_state)c->state) {
 	case TD_TCP_SYN_RECEIVED:
 	case TD_TCP_ESTABLISHED:
-		tcp_set_state(st, c, TD_TCP_CLOSE_WAIT);
+		td_tcp_set_state(st, c, TD_TCP_CLOSE_WAIT);
 		if (st->cfg.ack_fin_delayed && st->cfg.delack_ms != 0) {
 			/* C-63 option: hold the ACK so it can ride on our FIN. */
 			c->flags2 |= TF2_FIN_ACK_HELD;
@@ -226,7 +227,7 @@ fin_rcvd(struct td_tcp_stack *st, struct td_tcp_conn *c)
 		break;
 	case TD_TCP_FIN_WAIT_1:
 		if (!(c->flags & TF_FIN_ACKED)) {
-			tcp_set_state(st, c, TD_TCP_CLOSING);
+			td_tcp_set_state(st, c, TD_TCP_CLOSING);
 			break;
 		}
 		/* Our FIN is acknowledged (perhaps by this segment): as in
@@ -253,7 +254,31 @@ fin_rcvd(struct td_tcp_stack *st, struct td_tcp_conn *c)
 	return ACK_CONT;
 }
 
-/* Add [l, r) to the out-of-order ranges, merging neighbours. */
+static void
+ooo_to_front(struct td_tcp_conn *c, unsigned i)
+{
+	uint32_t l = c->ooo[i][0], r = c->ooo[i][1];
+
+	for (; i > 0; i--) {
+		c->ooo[i][0] = c->ooo[i - 1][0];
+		c->ooo[i][1] = c->ooo[i - 1][1];
+	}
+	c->ooo[0][0] = l;
+	c->ooo[0][1] = r;
+}
+
+static void
+ooo_remove(struct td_tcp_conn *c, unsigned i)
+{
+	for (; i + 1 < c->ooo_n; i++) {
+		c->ooo[i][0] = c->ooo[i + 1][0];
+		c->ooo[i][1] = c->ooo[i + 1][1];
+	}
+	c->ooo_n--;
+}
+
+/* Add [l, r) to the out-of-order ranges, merging neighbours; the range it
+ * lands in moves to the front (most recently changed first, for SACK). */
 static bool
 ooo_add(struct td_tcp_stack *st, struct td_tcp_conn *c, uint32_t l, uint32_t r)
 {
@@ -262,16 +287,15 @@ ooo_add(struct td_tcp_stack *st, struct td_tcp_conn *c, uint32_t l, uint32_t r)
 			continue;
 		c->ooo[i][0] = td_seq_min(l, c->ooo[i][0]);
 		c->ooo[i][1] = td_seq_max(r, c->ooo[i][1]);
+		ooo_to_front(c, i);
 		/* it may now touch another range */
-		for (unsigned j = 0; j < c->ooo_n; j++) {
-			if (j == i || td_seq_gt(c->ooo[j][0], c->ooo[i][1]) ||
-			    td_seq_lt(c->ooo[j][1], c->ooo[i][0]))
+		for (unsigned j = 1; j < c->ooo_n; j++) {
+			if (td_seq_gt(c->ooo[j][0], c->ooo[0][1]) ||
+			    td_seq_lt(c->ooo[j][1], c->ooo[0][0]))
 				continue;
-			c->ooo[i][0] = td_seq_min(c->ooo[i][0], c->ooo[j][0]);
-			c->ooo[i][1] = td_seq_max(c->ooo[i][1], c->ooo[j][1]);
-			c->ooo[j][0] = c->ooo[c->ooo_n - 1][0];
-			c->ooo[j][1] = c->ooo[c->ooo_n - 1][1];
-			c->ooo_n--;
+			c->ooo[0][0] = td_seq_min(c->ooo[0][0], c->ooo[j][0]);
+			c->ooo[0][1] = td_seq_max(c->ooo[0][1], c->ooo[j][1]);
+			ooo_remove(c, j);
 			break;
 		}
 		return true;
@@ -281,6 +305,7 @@ ooo_add(struct td_tcp_stack *st, struct td_tcp_conn *c, uint32_t l, uint32_t r)
 	c->ooo[c->ooo_n][0] = l;
 	c->ooo[c->ooo_n][1] = r;
 	c->ooo_n++;
+	ooo_to_front(c, c->ooo_n - 1);
 	return true;
 }
 
@@ -299,9 +324,7 @@ ooo_merge(struct td_tcp_conn *c)
 			c->rcv_unread += c->ooo[i][1] - c->rcv_nxt;
 			c->rcv_nxt = c->ooo[i][1];
 		}
-		c->ooo[i][0] = c->ooo[c->ooo_n - 1][0];
-		c->ooo[i][1] = c->ooo[c->ooo_n - 1][1];
-		c->ooo_n--;
+		ooo_remove(c, i);
 		moved = true;
 		i = 0;
 	}
@@ -362,15 +385,26 @@ rcv_data(struct td_tcp_stack *st, struct td_tcp_conn *c, uint32_t seq, const uin
 }
 
 /* Our FIN was acknowledged: what the state does with that. */
+static void
+enter_fin_wait_2(struct td_tcp_stack *st, struct td_tcp_conn *c)
+{
+	td_tcp_set_state(st, c, TD_TCP_FIN_WAIT_2);
+	if (tcp_orphan(c))
+		tcp_arm(st, c, TT_FW2, st->now_ms + st->cfg.fin_wait2_timeout_ms);
+}
+
 static enum ack_verdict
-fin_acked(struct td_tcp_stack *st, struct td_tcp_conn *c)
+fin_acked(struct td_tcp_stack *st, struct td_tcp_conn *c, const struct td_seg *s)
 {
 	switch ((enum td_tcp_state)c->state) {
 	case TD_TCP_FIN_WAIT_1:
-		tcp_set_state(st, c, TD_TCP_FIN_WAIT_2);
 		tcp_event(st, c, TD_TCP_EV_CLOSE_DONE, 0);
-		if (tcp_orphan(c))
-			tcp_arm(st, c, TT_FW2, st->now_ms + st->cfg.fin_wait2_timeout_ms);
+		if (c->flags & TF_DETACHED)
+			return ACK_GONE;
+		/* With a FIN on the same segment, FIN-WAIT-1 goes straight to
+		 * TIME-WAIT (C-38, C-65); sync_input() settles the rest. */
+		if (!(s->flags & TD_TH_FIN))
+			enter_fin_wait_2(st, c);
 		return ACK_CONT;
 	case TD_TCP_CLOSING:
 		tcp_event(st, c, TD_TCP_EV_CLOSE_DONE, 0);
@@ -406,7 +440,11 @@ ack_input(struct td_tcp_stack *st, struct td_tcp_conn *c, const struct td_seg *s
 			tcp_send_rst_reply(st, s);
 			return ACK_DROP;
 		}
-		tcp_set_state(st, c, TD_TCP_ESTABLISHED);
+		/* C-03: a CLOSE made in SYN-RECEIVED with data queued takes
+		 * effect now. */
+		td_tcp_set_state(st, c,
+				 (c->flags & TF_FIN_PENDING) ? TD_TCP_FIN_WAIT_1
+							     : TD_TCP_ESTABLISHED);
 		c->snd_wnd = (uint32_t)s->wnd << c->snd_wscale;
 		c->max_snd_wnd = TD_MAX(c->max_snd_wnd, c->snd_wnd);
 		c->snd_wl1 = s->seq;
@@ -432,7 +470,8 @@ ack_input(struct td_tcp_stack *st, struct td_tcp_conn *c, const struct td_seg *s
 	/* Window update (SND.WL1/SND.WL2 rule), also on duplicate ACKs. */
 	uint32_t old_wnd = c->snd_wnd;
 	if (td_seq_leq(c->snd_una, ack) &&
-	    (td_seq_lt(c->snd_wl1, s->seq) || (c->snd_wl1 == s->seq && td_seq_leq(c->snd_wl2, ack)))) {
+	    (td_seq_lt(c->snd_wl1, s->seq) ||
+	     (c->snd_wl1 == s->seq && td_seq_leq(c->snd_wl2, ack)))) {
 		c->snd_wnd = (uint32_t)s->wnd << c->snd_wscale;
 		c->snd_wl1 = s->seq;
 		c->snd_wl2 = ack;
@@ -488,7 +527,7 @@ ack_input(struct td_tcp_stack *st, struct td_tcp_conn *c, const struct td_seg *s
 			return ACK_GONE;
 		tcp_mark_dirty(st, c);
 		if (c->flags & TF_FIN_ACKED)
-			return fin_acked(st, c);
+			return fin_acked(st, c, s);
 	} else if (ack == c->snd_una && s->len == 0 && !(s->flags & TD_TH_FIN) &&
 		   c->snd_wnd == old_wnd && c->snd_nxt != c->snd_una) {
 		/* RFC 5681 3.2: the third duplicate ACK resends at once. */
@@ -553,6 +592,9 @@ acceptable(const struct td_tcp_conn *c, const struct td_seg *s, uint32_t seg_len
 	return td_seq_in(s->seq, nxt, nxt + wnd) || td_seq_in(s->seq + seg_len - 1, nxt, nxt + wnd);
 }
 
+static void text_input(struct td_tcp_stack *st, struct td_tcp_conn *c, const struct td_seg *s,
+		       bool fin);
+
 /* RFC 9293 3.10.7.4: SYN-RECEIVED and every synchronized state. */
 static void
 sync_input(struct td_tcp_stack *st, struct td_tcp_conn *c, const struct td_seg *s,
@@ -569,8 +611,16 @@ sync_input(struct td_tcp_stack *st, struct td_tcp_conn *c, const struct td_seg *
 		reply_invalid(st, c, s, false);
 		return;
 	}
-	/* first: the sequence number */
-	if (!acceptable(c, s, seg_len)) {
+	/* first: the sequence number. With a zero window, a segment at RCV.NXT
+	 * that carries text is not acceptable, but its ACK and RST are still
+	 * processed (RFC 9293 3.4, MUST-66; C-22): continue without the text. */
+	bool zero_wnd_text = false;
+	if (!acceptable(c, s, seg_len) && s->seq == c->rcv_nxt && !syn &&
+	    !td_seq_gt(c->rcv_adv, c->rcv_nxt)) {
+		zero_wnd_text = true;
+		tcp_drop(st, TD_TCP_DROP_RCV_WINDOW_FULL);
+		want_ack(st, c);
+	} else if (!acceptable(c, s, seg_len)) {
 		if (rst) {
 			tcp_drop(st, TD_TCP_DROP_RST_OUT_OF_WINDOW); /* C-77 */
 			return;
@@ -629,7 +679,18 @@ sync_input(struct td_tcp_stack *st, struct td_tcp_conn *c, const struct td_seg *
 	enum ack_verdict v = ack_input(st, c, s, o);
 	if (v != ACK_CONT)
 		return;
+	if (!zero_wnd_text)
+		text_input(st, c, s, fin);
+	/* Our FIN was acknowledged by a segment whose FIN did not take effect
+	 * (out of order, or refused): FIN-WAIT-2 after all. */
+	if (!(c->flags & TF_DETACHED) && c->state == TD_TCP_FIN_WAIT_1 && (c->flags & TF_FIN_ACKED))
+		enter_fin_wait_2(st, c);
+}
 
+/* RFC 9293 3.10.7.4 seventh and eighth, after the ACK field. */
+static void
+text_input(struct td_tcp_stack *st, struct td_tcp_conn *c, const struct td_seg *s, bool fin)
+{
 	/* Trim to what is new and what fits the window. */
 	uint32_t seq = s->seq;
 	const uint8_t *data = s->data;

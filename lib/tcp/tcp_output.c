@@ -62,21 +62,15 @@ fill_opts(const struct td_tcp_stack *st, struct td_tcp_conn *c, struct td_tcp_ou
 		op.ts_ecr = c->ts_recent;
 	}
 	if (!rst && (c->flags & TF_SACK_OK) && c->ooo_n > 0) {
-		/* RFC 2018 4: the first block covers the segment that triggered
-		 * this ACK, then the others. */
+		/* RFC 2018 4: the ranges are kept most recently changed first,
+		 * so the first block covers the segment that triggered this ACK
+		 * and the rest repeat the most recent ones. */
 		op.has |= TD_OPT_SACK;
-		unsigned first = 0;
-		for (unsigned i = 0; i < c->ooo_n; i++)
-			if (td_seq_leq(c->ooo[i][0], c->sack_last[0]) &&
-			    td_seq_geq(c->ooo[i][1], c->sack_last[1]))
-				first = i;
-		op.sack[op.nsack][0] = c->ooo[first][0];
-		op.sack[op.nsack++][1] = c->ooo[first][1];
-		for (unsigned i = 0; i < c->ooo_n; i++)
-			if (i != first) {
-				op.sack[op.nsack][0] = c->ooo[i][0];
-				op.sack[op.nsack++][1] = c->ooo[i][1];
-			}
+		for (unsigned i = 0; i < c->ooo_n; i++) {
+			op.sack[i][0] = c->ooo[i][0];
+			op.sack[i][1] = c->ooo[i][1];
+		}
+		op.nsack = c->ooo_n;
 	}
 	o->optlen = (uint8_t)td_tcp_opts_write(&op, false, o->opts);
 }
@@ -409,7 +403,8 @@ bool
 tcp_reply_allowed(struct td_tcp_stack *st, uint32_t *last_ms, const struct td_seg *s,
 		  bool challenge)
 {
-	bool limited = challenge || (s->flags & TD_TH_SYN) || (s->len == 0 && !(s->flags & TD_TH_FIN));
+	bool limited =
+		challenge || (s->flags & TD_TH_SYN) || (s->len == 0 && !(s->flags & TD_TH_FIN));
 
 	if (limited && st->cfg.invalid_ratelimit_ms != 0) {
 		if (*last_ms != 0 && st->now_ms - *last_ms < st->cfg.invalid_ratelimit_ms) {

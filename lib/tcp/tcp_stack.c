@@ -227,7 +227,7 @@ tcp_conn_delete(struct td_tcp_stack *st, struct td_tcp_conn *c, enum td_tcp_end 
 	if (c->key != TCP_NONE)
 		tcp_table_del(&st->table, c->key);
 	c->key = TCP_NONE;
-	tcp_set_state(st, c, TD_TCP_CLOSED);
+	td_tcp_set_state(st, c, TD_TCP_CLOSED);
 	c->flags |= TF_DETACHED;
 	c->flags &= ~(TF_ACK_NOW | TF_FIN_PENDING);
 	tcp_buf_put(st, c->sbuf);
@@ -245,7 +245,7 @@ tcp_conn_delete(struct td_tcp_stack *st, struct td_tcp_conn *c, enum td_tcp_end 
 
 /* RFC 9293 3.3.2: every transition goes through here and is counted. */
 void
-tcp_set_state(struct td_tcp_stack *st, struct td_tcp_conn *c, enum td_tcp_state s)
+td_tcp_set_state(struct td_tcp_stack *st, struct td_tcp_conn *c, enum td_tcp_state s)
 {
 	if (s == TD_TCP_TIME_WAIT)
 		st->stats.tw_from[c->state]++;
@@ -424,8 +424,7 @@ td_tcp_listen(struct td_tcp_stack *st, uint8_t family, const uint8_t *laddr, uin
 				freel = l;
 			continue;
 		}
-		if (l->family == family && l->port == port &&
-		    (l->any == (laddr == NULL)) &&
+		if (l->family == family && l->port == port && (l->any == (laddr == NULL)) &&
 		    (laddr == NULL || memcmp(l->laddr, laddr, family == 6 ? 16 : 4) == 0))
 			return -TD_EADDRINUSE;
 	}

@@ -90,8 +90,7 @@ tcp_stream_tx(const struct td_tcp_stack *st, const struct td_tcp_conn *c, uint32
 }
 
 uint32_t
-tcp_stream_write(struct td_tcp_stack *st, struct td_tcp_conn *c, const uint8_t *data,
-		 uint32_t len)
+tcp_stream_write(struct td_tcp_stack *st, struct td_tcp_conn *c, const uint8_t *data, uint32_t len)
 {
 	switch ((enum td_tcp_stream)c->stream) {
 	case TD_TCP_STREAM_BUFFER: {

@@ -185,8 +185,7 @@ rtx_expired(struct td_tcp_stack *st, struct td_tcp_conn *c)
 	}
 	if (persist) {
 		uint32_t due = st->now_ms + tcp_cur_rto_ms(st, c);
-		if (c->user_timeout_ms != 0 &&
-		    tcp_ms_leq(c->t_first_ms + c->user_timeout_ms, due))
+		if (c->user_timeout_ms != 0 && tcp_ms_leq(c->t_first_ms + c->user_timeout_ms, due))
 			due = c->t_first_ms + c->user_timeout_ms;
 		c->flags |= TF_PERSIST;
 		tcp_arm(st, c, TT_RTX, due);

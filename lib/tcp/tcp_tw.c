@@ -88,7 +88,8 @@ tcp_tw_timer(struct td_timer *t, void *arg)
 	unsigned n = 0;
 
 	(void)t;
-	while (st->tw_head != TCP_NONE && tcp_ms_leq(tw_at(st, st->tw_head)->expire_ms, st->now_ms)) {
+	while (st->tw_head != TCP_NONE &&
+	       tcp_ms_leq(tw_at(st, st->tw_head)->expire_ms, st->now_ms)) {
 		if (n++ == TW_EXPIRE_BUDGET) {
 			/* Bounded work per poll: carry on at the next tick. */
 			td_timer_arm(&st->wheel, &st->tw_timer, st->now_us / 1000 + 1);
@@ -132,7 +133,7 @@ tcp_tw_enter(struct td_tcp_stack *st, struct td_tcp_conn *c)
 	c->key = TCP_NONE;
 	c->armed = 0;
 	td_timer_cancel(&st->wheel, &c->timer);
-	tcp_set_state(st, c, TD_TCP_TIME_WAIT);
+	td_tcp_set_state(st, c, TD_TCP_TIME_WAIT);
 	if (c->flags & TF_DIRTY) {
 		for (uint32_t k = 0; k < st->ndirty; k++)
 			if (st->dirty[k] == c) {
@@ -299,8 +300,7 @@ tcp_tw_reopen_done(struct td_tcp_stack *st, struct td_tcp_conn *c)
 }
 
 int
-td_tcp_tw_info(const struct td_tcp_stack *st, const struct td_tuple *t,
-	       struct td_tcp_tw_info *info)
+td_tcp_tw_info(const struct td_tcp_stack *st, const struct td_tuple *t, struct td_tcp_tw_info *info)
 {
 	uint32_t v = tcp_table_lookup(&st->table, t, NULL);
 
@@ -311,8 +311,8 @@ td_tcp_tw_info(const struct td_tcp_stack *st, const struct td_tuple *t,
 	info->rcv_nxt = tw->rcv_nxt;
 	info->ts_recent = tw->ts_recent;
 	info->ts_ok = tw->flags & TWF_TS_OK;
-	info->expire_us =
-		st->now_us + (uint64_t)(int64_t)(int32_t)(tw->expire_ms - st->now_ms) * 1000 -
-		st->now_us % 1000;
+	info->expire_us = st->now_us +
+			  (uint64_t)(int64_t)(int32_t)(tw->expire_ms - st->now_ms) * 1000 -
+			  st->now_us % 1000;
 	return 0;
 }

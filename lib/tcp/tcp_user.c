@@ -29,8 +29,8 @@ held_tw(const struct td_tcp_stack *st, const struct td_tcp_conn *c)
 }
 
 int
-td_tcp_connect(struct td_tcp_stack *st, const struct td_tuple *t,
-	       const struct td_tcp_open_opts *o, struct td_tcp_conn **out)
+td_tcp_connect(struct td_tcp_stack *st, const struct td_tuple *t, const struct td_tcp_open_opts *o,
+	       struct td_tcp_conn **out)
 {
 	struct td_tcp_open_opts dflt = {.stream = TD_TCP_STREAM_BUFFER};
 	uint32_t v = tcp_table_lookup(&st->table, t, NULL);
@@ -62,7 +62,7 @@ td_tcp_connect(struct td_tcp_stack *st, const struct td_tuple *t,
 	if (!reused)
 		iss = tcp_isn(st, t);
 	tcp_conn_init_seq(st, c, iss);
-	tcp_set_state(st, c, TD_TCP_SYN_SENT);
+	td_tcp_set_state(st, c, TD_TCP_SYN_SENT);
 	st->stats.conn_opened++;
 	tcp_send_syn(st, c, false);
 	tcp_arm_rtx(st, c);
@@ -137,7 +137,7 @@ td_tcp_shutdown(struct td_tcp_stack *st, struct td_tcp_conn *c)
 {
 	if (c->flags & TF_DETACHED)
 		return held_tw(st, c) != NULL || (c->flags & TF_FIN_PENDING) ? -TD_EPIPE
-									 : -TD_ENOTCONN;
+									     : -TD_ENOTCONN;
 	if (c->flags & TF_FIN_PENDING)
 		return -TD_EPIPE; /* C-08 */
 	switch ((enum td_tcp_state)c->state) {
@@ -152,20 +152,20 @@ td_tcp_shutdown(struct td_tcp_stack *st, struct td_tcp_conn *c)
 		c->flags |= TF_FIN_PENDING;
 		c->close_start_us = (uint32_t)st->now_us;
 		if (tcp_snd_queued(c) == 0 && c->snd_end == tcp_snd_base(c)) {
-			tcp_set_state(st, c, TD_TCP_FIN_WAIT_1);
+			td_tcp_set_state(st, c, TD_TCP_FIN_WAIT_1);
 			kick(st, c);
 		}
 		return 0;
 	case TD_TCP_ESTABLISHED:
 		c->flags |= TF_FIN_PENDING;
 		c->close_start_us = (uint32_t)st->now_us;
-		tcp_set_state(st, c, TD_TCP_FIN_WAIT_1); /* C-04: at once */
+		td_tcp_set_state(st, c, TD_TCP_FIN_WAIT_1); /* C-04: at once */
 		kick(st, c);
 		return 0;
 	case TD_TCP_CLOSE_WAIT:
 		c->flags |= TF_FIN_PENDING;
 		c->close_start_us = (uint32_t)st->now_us;
-		tcp_set_state(st, c, TD_TCP_LAST_ACK); /* C-07 */
+		td_tcp_set_state(st, c, TD_TCP_LAST_ACK); /* C-07 */
 		kick(st, c);
 		return 0;
 	case TD_TCP_FIN_WAIT_1:

@@ -188,9 +188,9 @@ struct td_tcp_out {
 	uint16_t wnd; /**< already scaled for the wire */
 	uint8_t flags;
 	uint8_t optlen;
-	uint8_t opts[40]; /**< options, ready for the wire */
-	uint32_t len;     /**< payload bytes: fetch them with td_tcp_out_payload() */
-	bool rexmit;      /**< a retransmission */
+	uint8_t opts[40];         /**< options, ready for the wire */
+	uint32_t len;             /**< payload bytes: fetch them with td_tcp_out_payload() */
+	bool rexmit;              /**< a retransmission */
 	struct td_tcp_conn *conn; /**< payload source; NULL for replies without a connection */
 	uint32_t off;             /**< stream offset of the first payload byte */
 };
@@ -204,41 +204,46 @@ struct td_tcp_out {
  * what the application maps onto options and INI keys.
  */
 #define TD_TCP_CONFIG_MAP(X)                                                                       \
-	X(msl_ms, uint32_t, 30000, 1, 600000, "ms", "maximum segment lifetime; TIME-WAIT = 2*MSL")   \
-	X(rto_initial_ms, uint32_t, 1000, 1, 60000, "ms", "RTO before any RTT sample")               \
-	X(rto_min_ms, uint32_t, 200, 1, 60000, "ms", "lower bound of the RTO")                       \
-	X(rto_max_ms, uint32_t, 60000, 60000, 3600000, "ms", "upper bound of the RTO (RFC 6298 2.5)") \
-	X(user_timeout_ms, uint32_t, 300000, 0, 86400000, "ms",                                      \
-	  "abort when data or FIN is unacknowledged this long; 0 = retry limits only")              \
-	X(rst_on_user_timeout, uint32_t, 0, 0, 1, "bool", "send a RST when the user timeout fires")  \
-	X(fin_wait2_timeout_ms, uint32_t, 60000, 1, 86400000, "ms", "FIN-WAIT-2 lifetime of orphans") \
-	X(delack_ms, uint32_t, 40, 0, 499, "ms", "delayed ACK time; 0 = ACK every segment at once") \
-	X(ack_fin_delayed, uint32_t, 0, 0, 1, "bool",                                                \
-	  "hold the ACK of a FIN in CLOSE-WAIT up to delack_ms so it rides on our FIN")             \
-	X(rfc1337, uint32_t, 1, 0, 1, "bool", "ignore RST in TIME-WAIT (RFC 1337)")                  \
-	X(tw_max, uint32_t, 262144, 1, 100000000, "entries", "TIME-WAIT table size")                \
-	X(tw_reuse, uint32_t, 0, 0, 1, "bool",                                                       \
-	  "active open may reuse a TIME-WAIT tuple when timestamps make it safe")                   \
-	X(challenge_ack_limit, uint32_t, 0, 0, 1000000000, "per s",                                  \
+	X(msl_ms, uint32_t, 30000, 1, 600000, "ms", "maximum segment lifetime; TIME-WAIT = 2*MSL") \
+	X(rto_initial_ms, uint32_t, 1000, 1, 60000, "ms", "RTO before any RTT sample")             \
+	X(rto_min_ms, uint32_t, 200, 1, 60000, "ms", "lower bound of the RTO")                     \
+	X(rto_max_ms, uint32_t, 60000, 60000, 3600000, "ms",                                       \
+	  "upper bound of the RTO (RFC 6298 2.5)")                                                 \
+	X(user_timeout_ms, uint32_t, 300000, 0, 86400000, "ms",                                    \
+	  "abort when data or FIN is unacknowledged this long; 0 = retry limits only")             \
+	X(rst_on_user_timeout, uint32_t, 0, 0, 1, "bool",                                          \
+	  "send a RST when the user timeout fires")                                                \
+	X(fin_wait2_timeout_ms, uint32_t, 60000, 1, 86400000, "ms",                                \
+	  "FIN-WAIT-2 lifetime of orphans")                                                        \
+	X(delack_ms, uint32_t, 40, 0, 499, "ms",                                                   \
+	  "delayed ACK time; 0 = ACK every segment at once")                                       \
+	X(ack_fin_delayed, uint32_t, 0, 0, 1, "bool",                                              \
+	  "hold the ACK of a FIN in CLOSE-WAIT up to delack_ms so it rides on our FIN")            \
+	X(rfc1337, uint32_t, 1, 0, 1, "bool", "ignore RST in TIME-WAIT (RFC 1337)")                \
+	X(tw_max, uint32_t, 262144, 1, 100000000, "entries", "TIME-WAIT table size")               \
+	X(tw_reuse, uint32_t, 0, 0, 1, "bool",                                                     \
+	  "active open may reuse a TIME-WAIT tuple when timestamps make it safe")                  \
+	X(challenge_ack_limit, uint32_t, 0, 0, 1000000000, "per s",                                \
 	  "challenge ACKs per second per lcore; 0 = no cap")                                       \
-	X(invalid_ratelimit_ms, uint32_t, 500, 0, 60000, "ms",                                       \
-	  "per connection, at most one reply to invalid segments this often; 0 = off")              \
-	X(retries2, uint32_t, 15, 1, 255, "count", "retransmissions before abort")                   \
-	X(orphan_retries, uint32_t, 8, 1, 255, "count", "retransmissions before abort of an orphan") \
-	X(syn_retries, uint32_t, 6, 1, 255, "count", "SYN retransmissions before giving up")         \
-	X(mss, uint32_t, 1460, 88, 65495, "bytes", "MSS we advertise")                               \
-	X(init_cwnd, uint32_t, 10, 1, 1000, "segments", "initial congestion window (RFC 6928)")      \
-	X(sndbuf, uint32_t, 65536, 64, 67108864, "bytes", "send buffer of a buffered connection")    \
-	X(rcvbuf, uint32_t, 65536, 64, 67108864, "bytes",                                            \
+	X(invalid_ratelimit_ms, uint32_t, 500, 0, 60000, "ms",                                     \
+	  "per connection, at most one reply to invalid segments this often; 0 = off")             \
+	X(retries2, uint32_t, 15, 1, 255, "count", "retransmissions before abort")                 \
+	X(orphan_retries, uint32_t, 8, 1, 255, "count",                                            \
+	  "retransmissions before abort of an orphan")                                             \
+	X(syn_retries, uint32_t, 6, 1, 255, "count", "SYN retransmissions before giving up")       \
+	X(mss, uint32_t, 1460, 88, 65495, "bytes", "MSS we advertise")                             \
+	X(init_cwnd, uint32_t, 10, 1, 1000, "segments", "initial congestion window (RFC 6928)")    \
+	X(sndbuf, uint32_t, 65536, 64, 67108864, "bytes", "send buffer of a buffered connection")  \
+	X(rcvbuf, uint32_t, 65536, 64, 67108864, "bytes",                                          \
 	  "receive buffer (and window) of a connection")                                           \
-	X(ooo_max, uint32_t, 4, 0, 4, "ranges", "out-of-order ranges held per connection")           \
-	X(timestamps, uint32_t, 1, 0, 1, "bool", "RFC 7323 timestamps and PAWS")                     \
-	X(sack, uint32_t, 1, 0, 1, "bool", "SACK-permitted and SACK blocks (RFC 2018)")              \
-	X(window_scaling, uint32_t, 1, 0, 1, "bool", "RFC 7323 window scaling")                      \
-	X(nodelay, uint32_t, 0, 0, 1, "bool", "default TCP_NODELAY (Nagle off)")                     \
-	X(max_conns, uint32_t, 1024, 1, 100000000, "conns", "connection pool size")                 \
-	X(max_listeners, uint32_t, 16, 1, 65536, "listeners", "listener pool size")                 \
-	X(buffers, uint32_t, 256, 0, 100000000, "buffers",                                           \
+	X(ooo_max, uint32_t, 4, 0, 4, "ranges", "out-of-order ranges held per connection")         \
+	X(timestamps, uint32_t, 1, 0, 1, "bool", "RFC 7323 timestamps and PAWS")                   \
+	X(sack, uint32_t, 1, 0, 1, "bool", "SACK-permitted and SACK blocks (RFC 2018)")            \
+	X(window_scaling, uint32_t, 1, 0, 1, "bool", "RFC 7323 window scaling")                    \
+	X(nodelay, uint32_t, 0, 0, 1, "bool", "default TCP_NODELAY (Nagle off)")                   \
+	X(max_conns, uint32_t, 1024, 1, 100000000, "conns", "connection pool size")                \
+	X(max_listeners, uint32_t, 16, 1, 65536, "listeners", "listener pool size")                \
+	X(buffers, uint32_t, 256, 0, 100000000, "buffers",                                         \
 	  "payload buffers (two per buffered connection)")                                         \
 	X(timer_slots, uint32_t, 65536, 256, 16777216, "slots", "timer wheel slots (1 ms each)")
 
@@ -273,23 +278,23 @@ int td_tcp_config_set(struct td_tcp_config *cfg, const char *name, const char *v
 #define TD_TCP_DROP_MAP(X)                                                                         \
 	X(BAD_OPTION, "malformed TCP options")                                                     \
 	X(NO_CONN, "no connection (answered by RST where due)")                                    \
-	X(LISTEN_BAD, "segment to a listener that is not a SYN")                                  \
-	X(LISTEN_FULL, "SYN to a listener with the connection pool empty")                        \
-	X(SYN_SENT_BAD, "unacceptable segment in SYN-SENT")                                       \
-	X(SEQ_OUT_OF_WINDOW, "unacceptable sequence number")                                      \
+	X(LISTEN_BAD, "segment to a listener that is not a SYN")                                   \
+	X(LISTEN_FULL, "SYN to a listener with the connection pool empty")                         \
+	X(SYN_SENT_BAD, "unacceptable segment in SYN-SENT")                                        \
+	X(SEQ_OUT_OF_WINDOW, "unacceptable sequence number")                                       \
 	X(PAWS, "PAWS: timestamp older than TS.Recent")                                            \
-	X(RST_OUT_OF_WINDOW, "RST outside the window")                                            \
-	X(RST_CHALLENGED, "RST in the window but not at RCV.NXT")                                 \
-	X(SYN_CHALLENGED, "SYN in a synchronized state")                                          \
-	X(NO_ACK, "segment without ACK in a synchronized state")                                  \
+	X(RST_OUT_OF_WINDOW, "RST outside the window")                                             \
+	X(RST_CHALLENGED, "RST in the window but not at RCV.NXT")                                  \
+	X(SYN_CHALLENGED, "SYN in a synchronized state")                                           \
+	X(NO_ACK, "segment without ACK in a synchronized state")                                   \
 	X(ACK_UNSENT, "ACK of data not yet sent")                                                  \
 	X(ACK_TOO_OLD, "ACK below SND.UNA - MAX.SND.WND (RFC 5961 5.2)")                           \
-	X(BAD_ACK_SYN_RCVD, "unacceptable ACK in SYN-RECEIVED")                                   \
-	X(DATA_AFTER_FIN, "data after the peer's FIN")                                            \
-	X(DATA_AFTER_CLOSE, "data for an orphan after RELEASE")                                   \
-	X(OOO_FULL, "out-of-order data beyond the budget")                                        \
-	X(RCV_WINDOW_FULL, "data beyond the receive window")                                      \
-	X(TW_SEGMENT, "segment absorbed by a TIME-WAIT entry")                                    \
+	X(BAD_ACK_SYN_RCVD, "unacceptable ACK in SYN-RECEIVED")                                    \
+	X(DATA_AFTER_FIN, "data after the peer's FIN")                                             \
+	X(DATA_AFTER_CLOSE, "data for an orphan after RELEASE")                                    \
+	X(OOO_FULL, "out-of-order data beyond the budget")                                         \
+	X(RCV_WINDOW_FULL, "data beyond the receive window")                                       \
+	X(TW_SEGMENT, "segment absorbed by a TIME-WAIT entry")                                     \
 	X(TW_RST, "RST ignored in TIME-WAIT (RFC 1337)")
 
 enum td_tcp_drop {
@@ -307,7 +312,7 @@ const char *td_tcp_drop_name(enum td_tcp_drop d);
 	X(REFUSED, "connection refused")                                                           \
 	X(LOCAL_ABORT, "local abort")                                                              \
 	X(RST_UNREAD, "RST on close with unread data")                                             \
-	X(RST_DATA_AFTER_CLOSE, "RST on data after close")                                        \
+	X(RST_DATA_AFTER_CLOSE, "RST on data after close")                                         \
 	X(USER_TIMEOUT, "user timeout or retry limit")                                             \
 	X(FIN_WAIT2_TIMEOUT, "FIN-WAIT-2 timeout")                                                 \
 	X(TW_EXPIRED, "TIME-WAIT expiry")                                                          \

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "td_timer.h"
 
+#include <limits.h>
 #include <stdlib.h>
 
 #include "td_common.h"
@@ -43,6 +44,15 @@ unlink_timer(struct td_timer *t)
 	t->prev = NULL;
 }
 
+static void
+link_tail(struct td_timer *head, struct td_timer *t)
+{
+	t->next = head;
+	t->prev = head->prev;
+	head->prev->next = t;
+	head->prev = t;
+}
+
 void
 td_timer_arm(struct td_timer_wheel *w, struct td_timer *t, uint64_t expire)
 {
@@ -50,15 +60,12 @@ td_timer_arm(struct td_timer_wheel *w, struct td_timer *t, uint64_t expire)
 		unlink_timer(t);
 	else
 		w->armed++;
-	/* Everything up to w->now has run: a timer in the past fires next tick. */
+	/* Everything up to w->now has run (or, from a callback, is running): a
+	 * timer in the past fires next tick. */
 	if (expire <= w->now)
 		expire = w->now + 1;
 	t->expire = expire;
-	struct td_timer *head = &w->slots[expire & w->mask];
-	t->next = head;
-	t->prev = head->prev;
-	head->prev->next = t;
-	head->prev = t;
+	link_tail(&w->slots[expire & w->mask], t);
 }
 
 void
@@ -83,24 +90,43 @@ td_timer_advance(struct td_timer_wheel *w, uint64_t now, unsigned budget)
 		}
 		uint64_t tick = w->now + 1;
 		struct td_timer *head = &w->slots[tick & w->mask];
-		struct td_timer *t = head->next;
-		while (t != head) {
-			struct td_timer *next = t->next;
-			if (t->expire <= tick) {
-				if (budget != 0 && ran == budget)
-					return ran; /* the slot is finished next call */
-				unlink_timer(t);
-				w->armed--;
-				ran++;
-				/* The callback may re-arm t or cancel others, including next:
-				 * restart from the head when it did. */
-				w->fn(t, w->arg);
-				if (next->prev == NULL && next != head)
-					next = head->next;
+		struct td_timer due = {.next = &due, .prev = &due};
+		unsigned room = budget != 0 ? budget - ran : UINT_MAX;
+		bool more = false;
+
+		/* Take the timers due at tick, as many as the budget allows, out of
+		 * the slot before running any: the callbacks may then arm, re-arm or
+		 * cancel any timer, these included, without breaking a walk. */
+		for (struct td_timer *t = head->next, *next; t != head; t = next) {
+			next = t->next;
+			if (t->expire > tick)
+				continue; /* a later turn */
+			if (room == 0) {
+				more = true;
+				break;
 			}
-			t = next;
+			room--;
+			unlink_timer(t);
+			link_tail(&due, t);
 		}
+		/* While the callbacks run, now reads tick, so that a timer armed at
+		 * or before tick goes to the next tick and not into this one. */
 		w->now = tick;
+		while (due.next != &due) {
+			struct td_timer *t = due.next;
+
+			unlink_timer(t);
+			w->armed--;
+			ran++;
+			w->fn(t, w->arg);
+		}
+		if (more) {
+			/* The budget ran out before the slot did: stay behind tick, and
+			 * let the next call finish it. */
+			w->now = tick - 1;
+			if (ran == budget)
+				break;
+		}
 	}
 	return ran;
 }

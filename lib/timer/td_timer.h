@@ -34,7 +34,7 @@ struct td_timer {
 struct td_timer_wheel {
 	struct td_timer *slots; /**< list heads (sentinels), nslots of them */
 	uint32_t mask;          /**< nslots - 1 */
-	uint64_t now;           /**< every timer due at or before now has run */
+	uint64_t now;           /**< ticks up to now are done; in a callback, the tick being run */
 	uint64_t armed;         /**< number of armed timers */
 	td_timer_fn fn;
 	void *arg;
@@ -51,8 +51,10 @@ int td_timer_wheel_init(struct td_timer_wheel *w, uint32_t nslots, uint64_t now,
 void td_timer_wheel_free(struct td_timer_wheel *w);
 
 /**
- * Arm (or re-arm) @p t to fire at tick @p expire. A tick in the past fires at
- * the next advance.
+ * Arm (or re-arm) @p t to fire at tick @p expire. A tick at or before the
+ * wheel's now fires at tick now + 1, with the next advance; from a callback,
+ * where now is the tick being run, that is the following tick, never the
+ * current one again.
  */
 void td_timer_arm(struct td_timer_wheel *w, struct td_timer *t, uint64_t expire);
 
@@ -67,16 +69,19 @@ td_timer_pending(const struct td_timer *t)
 }
 
 /**
- * Run the timers due at or before tick @p now, in due order slot by slot, at
- * most @p budget of them (0: no limit). When the budget runs out the wheel
- * stays behind @p now and the next call carries on.
+ * Run the timers due at or before tick @p now, in due order slot by slot and
+ * in arming order within a tick, at most @p budget of them (0: no limit).
+ * When the budget runs out the wheel stays behind @p now and the next call
+ * carries on. Callbacks may arm, re-arm and cancel any timer, but must not
+ * call td_timer_advance() or td_timer_wheel_free().
  * @return the number of timers run.
  */
 unsigned td_timer_advance(struct td_timer_wheel *w, uint64_t now, unsigned budget);
 
 /**
  * The earliest due tick among armed timers, or UINT64_MAX when none is armed.
- * Scans the wheel: for tests and virtual clocks, not the fast path.
+ * Scans the wheel: for tests and virtual clocks, not the fast path. From a
+ * callback it does not see the timers still to run in the current tick.
  */
 uint64_t td_timer_next(const struct td_timer_wheel *w);
 

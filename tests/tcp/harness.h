@@ -91,8 +91,8 @@ void h_in(uint8_t flags, uint32_t seq, uint32_t ack, uint32_t len, uint16_t wnd)
 void h_in_opts(uint8_t flags, uint32_t seq, uint32_t ack, uint32_t len, uint16_t wnd,
 	       const uint8_t *opts, uint8_t optlen);
 /* The same with a timestamp option (nop,nop,TS val ecr). */
-void h_in_ts(uint8_t flags, uint32_t seq, uint32_t ack, uint32_t len, uint16_t wnd,
-	     uint32_t tsval, uint32_t tsecr);
+void h_in_ts(uint8_t flags, uint32_t seq, uint32_t ack, uint32_t len, uint16_t wnd, uint32_t tsval,
+	     uint32_t tsecr);
 /* Inject a burst. */
 void h_burst(const struct td_seg *segs, uint16_t n);
 
@@ -104,9 +104,9 @@ void h_adv_us(uint64_t us);
 uint64_t h_now_ms(void);
 
 /* Captured output. */
-unsigned h_pending(void);          /* segments captured and not yet read */
-const struct h_out *h_next(void);  /* the next unread segment, or NULL */
-void h_drain(void);                /* mark everything read */
+unsigned h_pending(void);         /* segments captured and not yet read */
+const struct h_out *h_next(void); /* the next unread segment, or NULL */
+void h_drain(void);               /* mark everything read */
 /* Assert the next unread segment has these flags, seq, ack and length
  * (absolute numbers) and return it. */
 const struct h_out *h_expect(uint8_t flags, uint32_t seq, uint32_t ack, uint32_t len);
@@ -132,9 +132,9 @@ const struct td_tcp_stats *h_stats(void);
 
 /* User calls on H.c with buffered data (bytes 0, 1, 2, ... of the stream). */
 int h_send(uint32_t len);
-int h_recv(uint32_t len);          /* returns what td_tcp_recv() returns; bytes discarded */
+int h_recv(uint32_t len); /* returns what td_tcp_recv() returns; bytes discarded */
 int h_recv_into(void *buf, uint32_t len);
-void h_release(void);              /* RELEASE H.c and forget it */
+void h_release(void); /* RELEASE H.c and forget it */
 
 /* Flags shorthand. */
 #define F TD_TH_FIN
