@@ -81,6 +81,7 @@ negotiate(struct td_tcp_stack *st, struct td_tcp_conn *c, const struct td_seg *s
 	}
 	c->irs = s->seq;
 	c->rcv_nxt = s->seq + 1;
+	c->rcv_adv = c->rcv_nxt; /* nothing offered yet: the ACK we send offers it */
 	c->rcv_read_seq = c->rcv_nxt;
 	c->last_ack_sent = c->rcv_nxt;
 	c->snd_wnd = s->wnd; /* never scaled on a SYN (RFC 7323 2.2) */
@@ -202,16 +203,15 @@ syn_sent_input(struct td_tcp_stack *st, struct td_tcp_conn *c, const struct td_s
 	tcp_event(st, c, TD_TCP_EV_CONNECTED, 0);
 }
 
-/* RFC 9293 3.10.7.4 eighth: the FIN, in order. */
+/* RFC 9293 3.10.7.4 eighth: the FIN, in order. The state changes before
+ * the user hears of it, so that a CLOSE made from the PEER_CLOSED callback
+ * is a CLOSE in CLOSE-WAIT (LAST-ACK follows, not CLOSING). */
 static enum ack_verdict
 fin_rcvd(struct td_tcp_stack *st, struct td_tcp_conn *c)
 {
 	c->rcv_nxt++;
 	c->flags |= TF_FIN_RCVD;
 	c->flags2 &= ~TF2_OOO_FIN;
-	tcp_event(st, c, TD_TCP_EV_PEER_CLOSED, 0);
-	if (c->flags & TF_DETACHED)
-		return ACK_GONE;
 	switch ((enum td_tcp_state)c->state) {
 	case TD_TCP_SYN_RECEIVED:
 	case TD_TCP_ESTABLISHED:
@@ -222,23 +222,26 @@ fin_rcvd(struct td_tcp_stack *st, struct td_tcp_conn *c)
 			if (!(c->armed & TT_DELACK))
 				tcp_arm(st, c, TT_DELACK, st->now_ms + st->cfg.delack_ms);
 			tcp_mark_dirty(st, c);
-			return ACK_CONT;
+		} else {
+			want_ack(st, c);
 		}
 		break;
 	case TD_TCP_FIN_WAIT_1:
 		if (!(c->flags & TF_FIN_ACKED)) {
 			td_tcp_set_state(st, c, TD_TCP_CLOSING);
+			want_ack(st, c);
 			break;
 		}
 		/* Our FIN is acknowledged (perhaps by this segment): as in
 		 * FIN-WAIT-2. */
-		tcp_send_ack(st, c);
-		tcp_tw_enter(st, c);
-		return ACK_TW;
+		/* fall through */
 	case TD_TCP_FIN_WAIT_2:
 		/* The ACK of the FIN goes out now, from the connection, then the
 		 * connection shrinks to its TIME-WAIT entry. */
 		tcp_send_ack(st, c);
+		tcp_event(st, c, TD_TCP_EV_PEER_CLOSED, 0);
+		if (c->flags & TF_DETACHED)
+			return ACK_GONE;
 		tcp_tw_enter(st, c);
 		return ACK_TW;
 	case TD_TCP_CLOSE_WAIT:
@@ -248,10 +251,11 @@ fin_rcvd(struct td_tcp_stack *st, struct td_tcp_conn *c)
 	case TD_TCP_LISTEN:
 	case TD_TCP_SYN_SENT:
 	case TD_TCP_TIME_WAIT:
+		want_ack(st, c);
 		break;
 	}
-	want_ack(st, c);
-	return ACK_CONT;
+	tcp_event(st, c, TD_TCP_EV_PEER_CLOSED, 0);
+	return (c->flags & TF_DETACHED) ? ACK_GONE : ACK_CONT;
 }
 
 static void
@@ -398,14 +402,12 @@ fin_acked(struct td_tcp_stack *st, struct td_tcp_conn *c, const struct td_seg *s
 {
 	switch ((enum td_tcp_state)c->state) {
 	case TD_TCP_FIN_WAIT_1:
-		tcp_event(st, c, TD_TCP_EV_CLOSE_DONE, 0);
-		if (c->flags & TF_DETACHED)
-			return ACK_GONE;
 		/* With a FIN on the same segment, FIN-WAIT-1 goes straight to
 		 * TIME-WAIT (C-38, C-65); sync_input() settles the rest. */
 		if (!(s->flags & TD_TH_FIN))
 			enter_fin_wait_2(st, c);
-		return ACK_CONT;
+		tcp_event(st, c, TD_TCP_EV_CLOSE_DONE, 0);
+		return (c->flags & TF_DETACHED) ? ACK_GONE : ACK_CONT;
 	case TD_TCP_CLOSING:
 		tcp_event(st, c, TD_TCP_EV_CLOSE_DONE, 0);
 		tcp_tw_enter(st, c);

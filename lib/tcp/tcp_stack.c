@@ -72,7 +72,8 @@ td_tcp_stack_create(const struct td_tcp_config *cfg, const struct td_tcp_ops *op
 			st->buf_free[i] = cfg->buffers - 1 - i;
 		st->buf_nfree = cfg->buffers;
 	}
-	/* Our window shift: the smallest that lets the whole buffer be offered. */
+	/* Our window shift: as configured, or what the whole buffer needs. */
+	st->wscale = (uint8_t)cfg->wscale;
 	while (st->wscale < 14 && (cfg->rcvbuf >> st->wscale) > 65535)
 		st->wscale++;
 	return st;

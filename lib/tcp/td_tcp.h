@@ -240,6 +240,8 @@ struct td_tcp_out {
 	X(timestamps, uint32_t, 1, 0, 1, "bool", "RFC 7323 timestamps and PAWS")                   \
 	X(sack, uint32_t, 1, 0, 1, "bool", "SACK-permitted and SACK blocks (RFC 2018)")            \
 	X(window_scaling, uint32_t, 1, 0, 1, "bool", "RFC 7323 window scaling")                    \
+	X(wscale, uint32_t, 7, 0, 14, "shift",                                                     \
+	  "window scale we offer; raised to what rcvbuf needs")                                    \
 	X(nodelay, uint32_t, 0, 0, 1, "bool", "default TCP_NODELAY (Nagle off)")                   \
 	X(max_conns, uint32_t, 1024, 1, 100000000, "conns", "connection pool size")                \
 	X(max_listeners, uint32_t, 16, 1, 65536, "listeners", "listener pool size")                \

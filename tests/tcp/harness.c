@@ -35,6 +35,8 @@ h_event(void *ctx, struct td_tcp_conn *c, enum td_tcp_event ev, int err)
 	(void)ctx;
 	cr_assert_lt(H.nev, H_MAX_EV, "harness: too many events");
 	H.ev[H.nev++] = (struct h_ev){.c = c, .ev = ev, .err = err, .t_us = td_tcp_now(H.st)};
+	if (H.on_event != NULL)
+		H.on_event(c, ev, err);
 }
 
 static uint32_t

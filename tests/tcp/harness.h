@@ -59,6 +59,9 @@ struct harness {
 	unsigned nout, rd; /* captured, and read by h_next()/h_expect() */
 	struct h_ev ev[H_MAX_EV];
 	unsigned nev, evrd;
+	/* Optional: called for every event after it is logged, as a user's
+	 * event handler would be (it may make user calls). */
+	void (*on_event)(struct td_tcp_conn *c, enum td_tcp_event ev, int err);
 };
 
 extern struct harness H;
