@@ -222,6 +222,7 @@ void tcp_conn_free(struct td_tcp_stack *st, struct td_tcp_conn *c);
 void td_tcp_set_state(struct td_tcp_stack *st, struct td_tcp_conn *c, enum td_tcp_state s);
 void tcp_event(struct td_tcp_stack *st, struct td_tcp_conn *c, enum td_tcp_event ev, int err);
 void tcp_mark_dirty(struct td_tcp_stack *st, struct td_tcp_conn *c);
+void tcp_undirty(struct td_tcp_stack *st, struct td_tcp_conn *c);
 void tcp_flush(struct td_tcp_stack *st);
 static inline uint32_t
 tcp_conn_idx(const struct td_tcp_stack *st, const struct td_tcp_conn *c)
@@ -299,6 +300,20 @@ uint64_t tcp_stream_seed(uint32_t isn, const struct td_tuple *t, bool from_local
 
 /* tcp_isn.c */
 uint64_t tcp_siphash(const uint8_t key[16], const uint8_t *data, size_t len);
+
+/* RCV.WND: what we last offered beyond RCV.NXT. */
+static inline uint32_t
+tcp_rcv_wnd(const struct td_tcp_conn *c)
+{
+	return td_seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+}
+
+/* The wheel tick of a 32-bit ms deadline (wrap-safe around now). */
+static inline uint64_t
+tcp_ms_to_tick(const struct td_tcp_stack *st, uint32_t due_ms)
+{
+	return st->now_us / 1000 + (uint64_t)(int64_t)(int32_t)(due_ms - st->now_ms);
+}
 
 /* Sequence number of stream offset 0 in each direction. */
 static inline uint32_t

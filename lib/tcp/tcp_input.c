@@ -584,7 +584,7 @@ rst_input(struct td_tcp_stack *st, struct td_tcp_conn *c)
 static bool
 acceptable(const struct td_tcp_conn *c, const struct td_seg *s, uint32_t seg_len)
 {
-	uint32_t wnd = td_seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+	uint32_t wnd = tcp_rcv_wnd(c);
 	uint32_t nxt = c->rcv_nxt;
 
 	if (seg_len == 0)
@@ -707,7 +707,7 @@ text_input(struct td_tcp_stack *st, struct td_tcp_conn *c, const struct td_seg *
 		len -= skip;
 		seq = c->rcv_nxt;
 	}
-	uint32_t wnd = td_seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+	uint32_t wnd = tcp_rcv_wnd(c);
 	uint32_t room = seq - c->rcv_nxt < wnd ? wnd - (seq - c->rcv_nxt) : 0;
 	if (len > room) {
 		tcp_drop(st, TD_TCP_DROP_RCV_WINDOW_FULL);

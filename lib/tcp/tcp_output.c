@@ -34,7 +34,7 @@ static uint32_t
 rcv_window(const struct td_tcp_stack *st, struct td_tcp_conn *c)
 {
 	uint32_t space = tcp_rcv_space(st, c);
-	uint32_t cur = td_seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+	uint32_t cur = tcp_rcv_wnd(c);
 	uint32_t step = TD_MIN(st->cfg.rcvbuf / 2, (uint32_t)c->mss);
 	uint32_t wnd;
 
@@ -383,7 +383,7 @@ tcp_window_update(struct td_tcp_stack *st, struct td_tcp_conn *c)
 	if (c->flags & TF_DETACHED || !TD_TCP_HAVE_ESTABLISHED(c->state) ||
 	    c->state == TD_TCP_TIME_WAIT)
 		return;
-	uint32_t cur = td_seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+	uint32_t cur = tcp_rcv_wnd(c);
 	uint32_t space = tcp_rcv_space(st, c);
 	uint32_t step = TD_MIN(st->cfg.rcvbuf / 2, (uint32_t)c->mss);
 

@@ -196,8 +196,8 @@ tcp_conn_free(struct td_tcp_stack *st, struct td_tcp_conn *c)
 	st->conn_free[st->conn_nfree++] = tcp_conn_idx(st, c);
 }
 
-static void
-undirty(struct td_tcp_stack *st, struct td_tcp_conn *c)
+void
+tcp_undirty(struct td_tcp_stack *st, struct td_tcp_conn *c)
 {
 	if (!(c->flags & TF_DIRTY))
 		return;
@@ -222,7 +222,7 @@ tcp_conn_delete(struct td_tcp_stack *st, struct td_tcp_conn *c, enum td_tcp_end 
 	st->stats.ends[why]++;
 	c->armed = 0;
 	td_timer_cancel(&st->wheel, &c->timer);
-	undirty(st, c);
+	tcp_undirty(st, c);
 	if (c->tw_idx != TCP_NONE)
 		tcp_tw_unhide(st, c);
 	if (c->key != TCP_NONE)

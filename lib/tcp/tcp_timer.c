@@ -30,7 +30,7 @@ tcp_timer_update(struct td_tcp_stack *st, struct td_tcp_conn *c)
 		return;
 	}
 	/* Deadlines are 32-bit ms; the wheel counts 64-bit ticks. */
-	uint64_t tick = st->now_us / 1000 + (uint64_t)(int64_t)(int32_t)(due - st->now_ms);
+	uint64_t tick = tcp_ms_to_tick(st, due);
 	if (td_timer_pending(&c->timer) && c->timer.expire == tick)
 		return;
 	td_timer_arm(&st->wheel, &c->timer, tick);

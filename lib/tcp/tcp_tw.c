@@ -54,8 +54,7 @@ tw_rearm(struct td_tcp_stack *st)
 		td_timer_cancel(&st->wheel, &st->tw_timer);
 		return;
 	}
-	uint32_t due = tw_at(st, st->tw_head)->expire_ms;
-	uint64_t tick = st->now_us / 1000 + (uint64_t)(int64_t)(int32_t)(due - st->now_ms);
+	uint64_t tick = tcp_ms_to_tick(st, tw_at(st, st->tw_head)->expire_ms);
 	if (!td_timer_pending(&st->tw_timer) || st->tw_timer.expire != tick)
 		td_timer_arm(&st->wheel, &st->tw_timer, tick);
 }
@@ -110,7 +109,7 @@ tcp_tw_enter(struct td_tcp_stack *st, struct td_tcp_conn *c)
 		tcp_tw_free(st, st->tw_head, TD_TCP_END_TW_RECYCLED); /* C-75 */
 	uint32_t i = st->tw_free;
 	struct td_tw *tw = tw_at(st, i);
-	uint32_t wnd = td_seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+	uint32_t wnd = tcp_rcv_wnd(c);
 
 	st->tw_free = tw->next;
 	st->tw_used++;
@@ -134,14 +133,7 @@ tcp_tw_enter(struct td_tcp_stack *st, struct td_tcp_conn *c)
 	c->armed = 0;
 	td_timer_cancel(&st->wheel, &c->timer);
 	td_tcp_set_state(st, c, TD_TCP_TIME_WAIT);
-	if (c->flags & TF_DIRTY) {
-		for (uint32_t k = 0; k < st->ndirty; k++)
-			if (st->dirty[k] == c) {
-				st->dirty[k] = st->dirty[--st->ndirty];
-				break;
-			}
-		c->flags &= ~TF_DIRTY;
-	}
+	tcp_undirty(st, c);
 	c->flags |= TF_DETACHED;
 	c->flags2 |= TF2_IN_TW;
 	c->tw_idx = i;

@@ -191,6 +191,30 @@ td_tcp_shutdown_rd(struct td_tcp_stack *st, struct td_tcp_conn *c)
 	return 0;
 }
 
+/* RFC 9293 3.10.5: an ABORT sends a RST from the states where the peer may
+ * still be sending (C-18); from SYN-SENT, CLOSING and LAST-ACK it is silent
+ * (C-17, PACKETDRILL.md 7). */
+static bool
+abort_sends_rst(enum td_tcp_state s)
+{
+	switch (s) {
+	case TD_TCP_SYN_RECEIVED:
+	case TD_TCP_ESTABLISHED:
+	case TD_TCP_FIN_WAIT_1:
+	case TD_TCP_FIN_WAIT_2:
+	case TD_TCP_CLOSE_WAIT:
+		return true;
+	case TD_TCP_CLOSED:
+	case TD_TCP_LISTEN:
+	case TD_TCP_SYN_SENT:
+	case TD_TCP_CLOSING:
+	case TD_TCP_LAST_ACK:
+	case TD_TCP_TIME_WAIT:
+		break;
+	}
+	return false;
+}
+
 /* RFC 9293 3.10.5 ABORT (C-17, C-18). */
 int
 td_tcp_abort(struct td_tcp_stack *st, struct td_tcp_conn *c)
@@ -204,22 +228,8 @@ td_tcp_abort(struct td_tcp_stack *st, struct td_tcp_conn *c)
 		c->tw_idx = TCP_NONE;
 		return 0;
 	}
-	switch ((enum td_tcp_state)c->state) {
-	case TD_TCP_SYN_RECEIVED:
-	case TD_TCP_ESTABLISHED:
-	case TD_TCP_FIN_WAIT_1:
-	case TD_TCP_FIN_WAIT_2:
-	case TD_TCP_CLOSE_WAIT:
+	if (abort_sends_rst(c->state))
 		tcp_send_rst_conn(st, c); /* exactly one RST, SEQ = SND.NXT */
-		break;
-	case TD_TCP_CLOSED:
-	case TD_TCP_LISTEN:
-	case TD_TCP_SYN_SENT:
-	case TD_TCP_CLOSING:
-	case TD_TCP_LAST_ACK:
-	case TD_TCP_TIME_WAIT:
-		break;
-	}
 	c->rcv_unread = 0;
 	tcp_conn_delete(st, c, TD_TCP_END_LOCAL_ABORT, TD_ECONNRESET);
 	return 0;
@@ -237,22 +247,8 @@ td_tcp_release(struct td_tcp_stack *st, struct td_tcp_conn *c)
 	bool unread = c->rcv_unread > 0;
 	c->flags &= ~TF_USER;
 	if ((unread || (c->flags & TF_LINGER0)) && c->state != TD_TCP_SYN_SENT) {
-		switch ((enum td_tcp_state)c->state) {
-		case TD_TCP_SYN_RECEIVED:
-		case TD_TCP_ESTABLISHED:
-		case TD_TCP_FIN_WAIT_1:
-		case TD_TCP_FIN_WAIT_2:
-		case TD_TCP_CLOSE_WAIT:
+		if (abort_sends_rst(c->state))
 			tcp_send_rst_conn(st, c);
-			break;
-		case TD_TCP_CLOSED:
-		case TD_TCP_LISTEN:
-		case TD_TCP_SYN_SENT:
-		case TD_TCP_CLOSING:
-		case TD_TCP_LAST_ACK:
-		case TD_TCP_TIME_WAIT:
-			break;
-		}
 		tcp_conn_delete(st, c, unread ? TD_TCP_END_RST_UNREAD : TD_TCP_END_LOCAL_ABORT, 0);
 		return;
 	}
@@ -279,22 +275,22 @@ td_tcp_release(struct td_tcp_stack *st, struct td_tcp_conn *c)
 	}
 }
 
+static void
+set_flag(struct td_tcp_conn *c, uint16_t flag, bool on)
+{
+	c->flags = on ? c->flags | flag : c->flags & ~flag;
+}
+
 void
 td_tcp_set_linger0(struct td_tcp_conn *c, bool on)
 {
-	if (on)
-		c->flags |= TF_LINGER0;
-	else
-		c->flags &= ~TF_LINGER0;
+	set_flag(c, TF_LINGER0, on);
 }
 
 void
 td_tcp_set_nodelay(struct td_tcp_conn *c, bool on)
 {
-	if (on)
-		c->flags |= TF_NODELAY;
-	else
-		c->flags &= ~TF_NODELAY;
+	set_flag(c, TF_NODELAY, on);
 }
 
 void
@@ -364,7 +360,7 @@ td_tcp_info(const struct td_tcp_stack *st, const struct td_tcp_conn *c, struct t
 	i->max_snd_wnd = c->max_snd_wnd;
 	i->snd_end = c->snd_end;
 	i->rcv_nxt = c->rcv_nxt;
-	i->rcv_wnd = td_seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+	i->rcv_wnd = tcp_rcv_wnd(c);
 	i->mss = c->mss;
 	i->snd_wscale = c->snd_wscale;
 	i->rcv_wscale = c->rcv_wscale;
