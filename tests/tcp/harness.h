@@ -62,6 +62,8 @@ struct harness {
 	/* Optional: called for every event after it is logged, as a user's
 	 * event handler would be (it may make user calls). */
 	void (*on_event)(struct td_tcp_conn *c, enum td_tcp_event ev, int err);
+	struct h_out syn; /* our SYN in the last active open made by the harness */
+	uint32_t ts_base; /* our TSval at harness time 0, once learnt (h_ts_learn()) */
 };
 
 extern struct harness H;
@@ -138,6 +140,122 @@ int h_send(uint32_t len);
 int h_recv(uint32_t len); /* returns what td_tcp_recv() returns; bytes discarded */
 int h_recv_into(void *buf, uint32_t len);
 void h_release(void); /* RELEASE H.c and forget it */
+
+/* ------------------------------------------------------------------------ */
+/* Helpers shared by the test files. */
+
+/* Stack time (us) at harness time @ms, and one tick of the timer wheel. */
+#define H_US(ms) (1000000ull + (uint64_t)(ms)*1000ull)
+#define H_TICK_US 1000ull
+
+/* Move the clock to stack time @end_us (harness time @ms), stopping at every
+ * timer's due time on the way so that each timer runs with the clock at its
+ * due time. */
+void h_run_to_us(uint64_t end_us);
+void h_run_to_ms(uint64_t ms);
+/* Run to harness time @ms - 1: the default tuple is still in @s; run to
+ * @ms + 1: it is gone (CLOSED). */
+void h_expect_gone_at_ms(enum td_tcp_state s, uint64_t ms);
+/* Harness milliseconds at stack time @us (for messages). */
+double h_ms_of(uint64_t us);
+
+/* The peer's MSS option, 1000. */
+extern const uint8_t h_mss_1000[4];
+
+/* h_establish() with the peer's ISN @irs (RCV.NXT = @irs + 1); our side is
+ * the default one (ISN 99). Sets H.c and returns it. */
+struct td_tcp_conn *h_establish_irs(uint32_t irs);
+
+/* What h_handshake() offers and what the peer's SYN-ACK (ISN 299) answers. */
+struct h_hs {
+	uint16_t wnd;             /* the peer's window; 0: 1000 */
+	uint16_t mss;             /* the peer's MSS; 0: 1000 */
+	bool ts;                  /* timestamps: TSval 500, echoing our SYN's */
+	bool sack;                /* SACK-permitted */
+	int wscale;               /* the peer's shift; -1: no option */
+	uint32_t user_timeout_ms; /* our OPEN's user timeout; 0: none given */
+};
+/* Active open on the default tuple to the default state (SND.NXT 100,
+ * RCV.NXT 300) with the options of @p negotiated: the SYN-ACK echoes our
+ * SYN's TSval, so timestamps can be negotiated (then H.ts_base is learnt from
+ * our SYN). Keeps our SYN in H.syn, sets H.c and returns it; the handshake's
+ * output and events are consumed. */
+struct td_tcp_conn *h_handshake(const struct h_hs *p);
+
+/* Passive open on H.t's local port with our ISN @iss: the peer's SYN @irs
+ * (options @opts, may be NULL) gets our SYN-ACK, the next event is ACCEPTED
+ * and its connection, in SYN-RECEIVED, becomes H.c. Returns the SYN-ACK. */
+const struct h_out *h_passive_open(uint32_t iss, uint32_t irs, const uint8_t *opts, uint8_t optlen);
+
+/* CLOSE on H.c with nothing queued: the FIN 100 with ACK @ack goes out at
+ * once; returns it. */
+const struct h_out *h_close_expect_fin(uint32_t ack);
+
+/* SEND @len and CLOSE on H.c (SND.NXT 100, the window open): the data and
+ * the FIN go out at once, as h_expect_data_and_fin(100, @ack, @len) checks;
+ * returns the data segment. */
+const struct h_out *h_send_and_close(uint32_t len, uint32_t ack);
+
+/* Drive a fresh default connection into @s: SYN-RECEIVED by a passive open
+ * (h_passive_open(99, 299, MSS 1000)), ESTABLISHED by h_establish(), a
+ * closing state by the normal exchanges (CLOSE and the peer's ACK and FIN),
+ * asserting each step's output and state. Then nothing more may have been
+ * sent, and the events raised are consumed. */
+void h_goto_state(enum td_tcp_state s);
+/* h_establish(), RELEASE (the FIN 100 goes out at once) and the peer's ACK of
+ * it: an orphan in FIN-WAIT-2. */
+void h_orphan_fin_wait_2(void);
+/* SND.NXT and RCV.NXT of that connection in @s (no data sent or received). */
+uint32_t h_snd_nxt_in(enum td_tcp_state s);
+uint32_t h_rcv_nxt_in(enum td_tcp_state s);
+
+/* Inject one segment to 4-tuple @t, like h_in(). */
+void h_in_tuple(const struct td_tuple *t, uint8_t flags, uint32_t seq, uint32_t ack, uint32_t len,
+		uint16_t wnd);
+/* A connection on tuple @t (h_establish_ex(), window 1000, MSS 1000) closed
+ * into TIME-WAIT by CLOSE and the peer's FIN+ACK at the current time, then
+ * released: an orphaned TIME-WAIT entry. The events raised are consumed. */
+void h_tw_tuple(const struct td_tuple *t);
+
+/* Assert the next unread segment is data [seq, seq + len) with ACK @ack and
+ * then the FIN at seq + len: one FP. segment, or P. then F.; returns the data
+ * segment. */
+const struct h_out *h_expect_data_and_fin(uint32_t seq, uint32_t ack, uint32_t len);
+/* Assert the next unread segment is <SEQ=@seq><CTL=RST>, no ACK bit and no
+ * data (its ACK field means nothing and is not compared); returns it. */
+const struct h_out *h_expect_rst(uint32_t seq);
+/* Assert the payload of @o is stream bytes @off.. as h_send() wrote them. */
+void h_assert_sent_bytes(const struct h_out *o, uint32_t off);
+/* Assert @buf holds the peer's bytes from sequence number @seq0 on (h_seg()'s
+ * pattern). */
+void h_assert_peer_bytes(const uint8_t *buf, uint32_t len, uint32_t seq0);
+
+/* Timestamps: learn H.ts_base from a segment we sent with TSopt; our TSval
+ * now; assert @o carries TSopt with TSval from the clock when it was sent (to
+ * one tick), and with TSecr @ecr. */
+void h_ts_learn(const struct h_out *o);
+uint32_t h_ts_now(void);
+void h_expect_tsval(const struct h_out *o);
+void h_expect_ts(const struct h_out *o, uint32_t ecr);
+
+/* Assert the next unread event is @ev, whatever its err; returns it. */
+const struct h_ev *h_expect_ev_kind(enum td_tcp_event ev);
+/* The first event @ev raised, or NULL. */
+const struct h_ev *h_ev_first(enum td_tcp_event ev);
+
+/* Assert the default tuple's state is @s. */
+void h_assert_state(enum td_tcp_state s);
+/* The pools in use, now. */
+struct td_tcp_pool_info h_pools(void);
+/* The expiry (stack time) of the default tuple's TIME-WAIT entry, which must
+ * exist; assert it is @us, to one tick. */
+uint64_t h_tw_expiry(void);
+void h_expect_tw_expiry(uint64_t us);
+
+/* Assert td_tcp_config_set(@name, @value) on the defaults returns @want with a
+ * one-line error containing each of @must1..@must3 that is not NULL. */
+void h_expect_config_error(const char *name, const char *value, int want, const char *must1,
+			   const char *must2, const char *must3);
 
 /* Flags shorthand. */
 #define F TD_TH_FIN

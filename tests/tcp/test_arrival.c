@@ -15,104 +15,6 @@
 /* ------------------------------------------------------------------------ */
 /* Helpers                                                                   */
 
-/* RCV.NXT of the default connection once in state @s without data received. */
-static uint32_t
-rcv_nxt_in(enum td_tcp_state s)
-{
-	return TD_TCP_HAVE_RCVD_FIN(s) ? 301 : 300;
-}
-
-/* CLOSE on the default connection, which has nothing queued: the FIN goes out at once. */
-static void
-close_expect_fin(uint32_t ack)
-{
-	cr_assert_eq(td_tcp_shutdown(H.st, H.c), 0);
-	h_expect(F | A, 100, ack, 0);
-}
-
-/*
- * Drive a fresh default connection into @s (ESTABLISHED or one of the closing
- * states) by the normal exchanges, checking each step, then forget the
- * events it raised.
- */
-static void
-goto_state(enum td_tcp_state s)
-{
-	h_establish();
-	if (s == TD_TCP_FIN_WAIT_1 || s == TD_TCP_FIN_WAIT_2 || s == TD_TCP_CLOSING ||
-	    s == TD_TCP_TIME_WAIT)
-		close_expect_fin(300);
-	if (s == TD_TCP_FIN_WAIT_2 || s == TD_TCP_TIME_WAIT) {
-		h_in(A, 300, 101, 0, 1000);
-		h_expect_none();
-	}
-	if (s == TD_TCP_CLOSE_WAIT || s == TD_TCP_LAST_ACK) {
-		h_in(F | A, 300, 100, 0, 1000);
-		h_expect(A, 100, 301, 0);
-	}
-	if (s == TD_TCP_CLOSING) {
-		h_in(F | A, 300, 100, 0, 1000);
-		h_expect(A, 101, 301, 0);
-	}
-	if (s == TD_TCP_LAST_ACK)
-		close_expect_fin(301);
-	if (s == TD_TCP_TIME_WAIT) {
-		h_in(F | A, 300, 101, 0, 1000);
-		h_expect(A, 101, 301, 0);
-	}
-	cr_assert_eq(h_state(), s, "setup: wanted %s, got %s", td_tcp_state_name(s),
-		     td_tcp_state_name(h_state()));
-	h_ev_drain();
-}
-
-/*
- * A passive open on the default tuple's local port: the peer's SYN 299 with
- * MSS 1000 gets our SYN-ACK 99, so SND.NXT = 100 and RCV.NXT = 300 as in the
- * default connection. H.c becomes the accepted connection.
- */
-static void
-goto_syn_received(void)
-{
-	static const uint8_t mss[4] = {2, 4, 1000 >> 8, 1000 & 0xff};
-	struct td_tcp_open_opts oo = {.stream = TD_TCP_STREAM_BUFFER};
-
-	cr_assert_eq(td_tcp_listen(H.st, 4, NULL, H.t.lport, &oo), 0);
-	h_in_opts(S, 299, 0, 0, 1000, mss, sizeof(mss));
-	h_expect(S | A, 99, 300, 0);
-	for (unsigned i = 0; i < H.nev; i++)
-		if (H.ev[i].ev == TD_TCP_EV_ACCEPTED)
-			H.c = H.ev[i].c;
-	cr_assert_not_null(H.c, "setup: no ACCEPTED event");
-	cr_assert_eq(h_state(), TD_TCP_SYN_RECEIVED);
-	h_ev_drain();
-}
-
-/*
- * Like h_establish(), but the peer's ISN is @irs, so that RCV.NXT = @irs + 1
- * (wrap-around tests). Our side is the default: SND.NXT 100, windows 1000.
- */
-static void
-establish_irs(uint32_t irs)
-{
-	static const uint8_t mss[4] = {2, 4, 1000 >> 8, 1000 & 0xff};
-	struct td_tcp_open_opts oo = {.stream = TD_TCP_STREAM_BUFFER};
-
-	cr_assert_eq(td_tcp_connect(H.st, &H.t, &oo, &H.c), 0);
-	const struct h_out *syn = h_next();
-	cr_assert_not_null(syn, "setup: no SYN");
-	cr_assert_eq(syn->flags, S);
-	cr_assert_eq(syn->seq, 99);
-	struct td_seg sa = h_seg(S | A, irs, 100, 0, 1000);
-	sa.opts = mss;
-	sa.optlen = sizeof(mss);
-	td_tcp_input(H.st, &sa);
-	h_expect(A, 100, irs + 1, 0);
-	cr_assert_eq(h_state(), TD_TCP_ESTABLISHED);
-	td_tcp_reset_rtt(H.st, H.c);
-	h_drain();
-	h_ev_drain();
-}
-
 /*
  * Fill the 1000-byte receive buffer of the default connection without reading
  * it: RCV.NXT becomes 1300 and RCV.WND 0. The in-order data may be ACKed
@@ -129,6 +31,23 @@ fill_rcvbuf(void)
 	cr_assert_eq(td_tcp_readable(H.c), 1000);
 }
 
+/*
+ * The default connection with a full receive buffer (fill_rcvbuf()), then
+ * CLOSE and the peer's ACK of our FIN: FIN-WAIT-2 with RCV.NXT 1300 and
+ * RCV.WND 0. The events raised are consumed.
+ */
+static void
+fin_wait_2_zero_window(void)
+{
+	h_establish();
+	fill_rcvbuf();
+	cr_assert_eq(h_close_expect_fin(1300)->wnd, 0);
+	h_in(A, 1300, 101, 0, 1000);
+	h_expect_none();
+	cr_assert_eq(h_state(), TD_TCP_FIN_WAIT_2);
+	h_ev_drain();
+}
+
 /* Advance 1 ms at a time until something is transmitted, at most @max_ms. */
 static void
 adv_until_output(uint64_t max_ms)
@@ -137,23 +56,6 @@ adv_until_output(uint64_t max_ms)
 		h_adv_ms(1);
 	cr_assert_gt(h_pending(), 0, "nothing transmitted within %llu ms",
 		     (unsigned long long)max_ms);
-}
-
-/*
- * Expect @len bytes of data at @seq followed by the FIN: either a data
- * segment and a separate FIN, or one FIN-carrying data segment.
- */
-static void
-expect_data_then_fin(uint32_t seq, uint32_t len, uint32_t ack)
-{
-	const struct h_out *o = h_next();
-
-	cr_assert_not_null(o, "expected data %u:%u and FIN, got nothing", seq, seq + len);
-	cr_assert(o->seq == seq && o->len == len && o->ack == ack && (o->flags & A),
-		  "expected data %u:%u(%u) ack %u, got flags 0x%x %u:%u(%u) ack %u", seq, seq + len,
-		  len, ack, o->flags, o->seq, o->seq + o->len, o->len, o->ack);
-	if (!(o->flags & F))
-		h_expect(F | A, seq + len, ack, 0);
 }
 
 /* Sum of every drop counter. */
@@ -179,15 +81,6 @@ read_all(uint8_t *buf, uint32_t cap)
 	return got;
 }
 
-/* Byte @i of @buf carries the peer's sequence number @seq0 + @i (h_seg's pattern). */
-static void
-assert_stream_bytes(const uint8_t *buf, uint32_t len, uint32_t seq0)
-{
-	for (uint32_t i = 0; i < len; i++)
-		cr_assert_eq(buf[i], (uint8_t)(seq0 + i), "byte %u (seq %u) is %u, not %u", i,
-			     seq0 + i, buf[i], (uint8_t)(seq0 + i));
-}
-
 /* ------------------------------------------------------------------------ */
 /* C-20 .. C-24: the acceptability test (RFC 9293 3.4, table 5)              */
 
@@ -195,13 +88,7 @@ assert_stream_bytes(const uint8_t *buf, uint32_t len, uint32_t seq0)
  * gets <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> with window 0. */
 Test(arrival, c20_zero_window_bare_segment_only_at_rcv_nxt, .init = h_setup, .fini = h_teardown)
 {
-	h_establish();
-	fill_rcvbuf();
-	cr_assert_eq(td_tcp_shutdown(H.st, H.c), 0);
-	cr_assert_eq(h_expect(F | A, 100, 1300, 0)->wnd, 0);
-	h_in(A, 1300, 101, 0, 1000);
-	h_expect_none();
-	cr_assert_eq(h_state(), TD_TCP_FIN_WAIT_2);
+	fin_wait_2_zero_window();
 
 	/* < . 300:300(0) ack 101 */
 	h_in(A, 1300, 101, 0, 1000);
@@ -244,7 +131,7 @@ Test(arrival, c21_bare_segment_window_edges_wrapped, .init = h_setup, .fini = h_
 {
 	const uint32_t rn = 0xFFFFFF00u;
 
-	establish_irs(rn - 1);
+	h_establish_irs(rn - 1);
 	cr_assert_eq(h_info().rcv_nxt, rn);
 	cr_assert_eq(h_info().rcv_wnd, 1000);
 	h_in(A, rn, 100, 0, 1000);
@@ -270,8 +157,7 @@ Test(arrival, c22_zero_window_data_refused_ack_processed, .init = h_setup, .fini
 {
 	h_establish();
 	fill_rcvbuf();
-	cr_assert_eq(td_tcp_shutdown(H.st, H.c), 0);
-	h_expect(F | A, 100, 1300, 0);
+	h_close_expect_fin(1300);
 	cr_assert_eq(h_state(), TD_TCP_FIN_WAIT_1);
 	unsigned readable0 = h_ev_count(TD_TCP_EV_READABLE);
 
@@ -290,12 +176,7 @@ Test(arrival, c22_zero_window_data_refused_ack_processed, .init = h_setup, .fini
 /* C-22: with RCV.WND 0 the RST field is still processed: a RST at RCV.NXT resets. */
 Test(arrival, c22_zero_window_rst_processed, .init = h_setup, .fini = h_teardown)
 {
-	h_establish();
-	fill_rcvbuf();
-	close_expect_fin(1300);
-	h_in(A, 1300, 101, 0, 1000);
-	cr_assert_eq(h_state(), TD_TCP_FIN_WAIT_2);
-	h_ev_drain();
+	fin_wait_2_zero_window();
 
 	h_in(R, 1300, 0, 0, 1000);
 	h_expect_none();
@@ -317,7 +198,7 @@ Test(arrival, c23_segment_last_byte_in_window_accepted, .init = h_setup, .fini =
 	cr_assert_eq(h_info().rcv_nxt, 310);
 	cr_assert_eq(h_stats()->drops[TD_TCP_DROP_SEQ_OUT_OF_WINDOW], 0);
 	cr_assert_eq(read_all(buf, sizeof(buf)), 10);
-	assert_stream_bytes(buf, 10, 300);
+	h_assert_peer_bytes(buf, 10, 300);
 }
 
 /* C-23: < P. 1299:1400(101) ack 100 (first byte in the window, the rest beyond it) is accepted:
@@ -339,7 +220,7 @@ Test(arrival, c23_segment_first_byte_in_window_accepted, .init = h_setup, .fini 
 	h_expect_none();
 	cr_assert_eq(h_info().rcv_nxt, 1300);
 	cr_assert_eq(read_all(buf, sizeof(buf)), 1000);
-	assert_stream_bytes(buf, 1000, 300);
+	h_assert_peer_bytes(buf, 1000, 300);
 }
 
 /* C-23: < F. 1300:1300(0) ack 100 (just past the window) is unacceptable: ACK, and the FIN is
@@ -381,12 +262,7 @@ Test(arrival, c23_old_segment_refused, .init = h_setup, .fini = h_teardown)
  * the connection enters TIME-WAIT. */
 Test(arrival, c24_zero_window_bare_fin_accepted, .init = h_setup, .fini = h_teardown)
 {
-	h_establish();
-	fill_rcvbuf();
-	close_expect_fin(1300);
-	h_in(A, 1300, 101, 0, 1000);
-	cr_assert_eq(h_state(), TD_TCP_FIN_WAIT_2);
-	h_ev_drain();
+	fin_wait_2_zero_window();
 
 	h_in(F | A, 1300, 101, 0, 1000);
 	const struct h_out *o = h_expect(A, 101, 1301, 0);
@@ -399,12 +275,7 @@ Test(arrival, c24_zero_window_bare_fin_accepted, .init = h_setup, .fini = h_tear
 /* C-24: with RCV.WND 0 a FIN that carries data, < FP. 300:310(10) ack 101, is still refused. */
 Test(arrival, c24_zero_window_fin_with_data_refused, .init = h_setup, .fini = h_teardown)
 {
-	h_establish();
-	fill_rcvbuf();
-	close_expect_fin(1300);
-	h_in(A, 1300, 101, 0, 1000);
-	cr_assert_eq(h_state(), TD_TCP_FIN_WAIT_2);
-	h_ev_drain();
+	fin_wait_2_zero_window();
 
 	h_in(F | P | A, 1300, 101, 10, 1000);
 	const struct h_out *o = h_expect(A, 101, 1300, 0);
@@ -423,7 +294,7 @@ Test(arrival, c24_zero_window_fin_with_data_refused, .init = h_setup, .fini = h_
  * <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>. */
 Test(arrival, c25_unacceptable_gets_ack_fin_wait_2, .init = h_setup, .fini = h_teardown)
 {
-	goto_state(TD_TCP_FIN_WAIT_2);
+	h_goto_state(TD_TCP_FIN_WAIT_2);
 	h_in(P | A, 2000, 101, 10, 1000);
 	h_expect(A, 101, 300, 0);
 	h_expect_none();
@@ -434,50 +305,44 @@ Test(arrival, c25_unacceptable_gets_ack_fin_wait_2, .init = h_setup, .fini = h_t
 	cr_assert_eq(h_ev_count(TD_TCP_EV_READABLE), 0);
 }
 
-/* C-25: LAST-ACK: the peer's FIN again, < F. 300:300(0) ack 100, is re-acknowledged with
- * > . 101:101(0) ack 301 and the connection stays in LAST-ACK. */
+/* C-25: in @s, where the peer's FIN was received, the peer's FIN again, < F. 300:300(0) ack 100,
+ * is re-acknowledged with > . @snd_nxt:@snd_nxt(0) ack 301: no state change, no second
+ * "peer closed". */
+static void
+retransmitted_fin_reacked(enum td_tcp_state s, uint32_t snd_nxt)
+{
+	h_goto_state(s);
+	h_in(F | A, 300, 100, 0, 1000);
+	h_expect(A, snd_nxt, 301, 0);
+	h_expect_none();
+	h_assert_state(s);
+	cr_assert_eq(h_info().rcv_nxt, 301);
+	cr_assert_eq(h_ev_count(TD_TCP_EV_PEER_CLOSED), 1, "a second \"peer closed\"");
+}
+
+/* C-25: LAST-ACK: > . 101:101(0) ack 301. */
 Test(arrival, c25_retransmitted_fin_reacked_last_ack, .init = h_setup, .fini = h_teardown)
 {
-	goto_state(TD_TCP_LAST_ACK);
-	h_in(F | A, 300, 100, 0, 1000);
-	h_expect(A, 101, 301, 0);
-	h_expect_none();
-	cr_assert_eq(h_state(), TD_TCP_LAST_ACK);
-	cr_assert_eq(h_info().rcv_nxt, 301);
-	cr_assert_eq(h_ev_count(TD_TCP_EV_PEER_CLOSED), 1, "a second \"peer closed\"");
+	retransmitted_fin_reacked(TD_TCP_LAST_ACK, 101);
 }
 
-/* C-25: CLOSE-WAIT: a retransmitted FIN is re-acknowledged, no state change, no second
- * "peer closed". */
+/* C-25: CLOSE-WAIT: > . 100:100(0) ack 301. */
 Test(arrival, c25_retransmitted_fin_reacked_close_wait, .init = h_setup, .fini = h_teardown)
 {
-	goto_state(TD_TCP_CLOSE_WAIT);
-	h_in(F | A, 300, 100, 0, 1000);
-	h_expect(A, 100, 301, 0);
-	h_expect_none();
-	cr_assert_eq(h_state(), TD_TCP_CLOSE_WAIT);
-	cr_assert_eq(h_info().rcv_nxt, 301);
-	cr_assert_eq(h_ev_count(TD_TCP_EV_PEER_CLOSED), 1, "a second \"peer closed\"");
+	retransmitted_fin_reacked(TD_TCP_CLOSE_WAIT, 100);
 }
 
-/* C-25: CLOSING: a retransmitted FIN that does not ACK our FIN is re-acknowledged, still
- * CLOSING. */
+/* C-25: CLOSING: a retransmitted FIN that does not ACK our FIN, > . 101:101(0) ack 301. */
 Test(arrival, c25_retransmitted_fin_reacked_closing, .init = h_setup, .fini = h_teardown)
 {
-	goto_state(TD_TCP_CLOSING);
-	h_in(F | A, 300, 100, 0, 1000);
-	h_expect(A, 101, 301, 0);
-	h_expect_none();
-	cr_assert_eq(h_state(), TD_TCP_CLOSING);
-	cr_assert_eq(h_info().rcv_nxt, 301);
-	cr_assert_eq(h_ev_count(TD_TCP_EV_PEER_CLOSED), 1, "a second \"peer closed\"");
+	retransmitted_fin_reacked(TD_TCP_CLOSING, 101);
 }
 
 /* C-26: CLOSING: a retransmitted FIN that also ACKs our FIN, < F. 300:300(0) ack 101, gets its
  * ACK processed first: TIME-WAIT, and > . 101:101(0) ack 301. */
 Test(arrival, c26_retransmitted_fin_with_ack_completes_closing, .init = h_setup, .fini = h_teardown)
 {
-	goto_state(TD_TCP_CLOSING);
+	h_goto_state(TD_TCP_CLOSING);
 	h_in(F | A, 300, 101, 0, 1000);
 	h_expect(A, 101, 301, 0);
 	h_expect_none();
@@ -489,7 +354,7 @@ Test(arrival, c26_retransmitted_fin_with_ack_completes_closing, .init = h_setup,
 Test(arrival, c26_retransmitted_fin_with_ack_completes_last_ack, .init = h_setup,
      .fini = h_teardown)
 {
-	goto_state(TD_TCP_LAST_ACK);
+	h_goto_state(TD_TCP_LAST_ACK);
 	h_in(F | A, 300, 101, 0, 1000);
 	h_expect_none();
 	cr_assert_eq(h_state(), TD_TCP_CLOSED);
@@ -517,7 +382,7 @@ Test(arrival, c27_straddling_segment_trimmed, .init = h_setup, .fini = h_teardow
 	cr_assert_eq(h_state(), TD_TCP_CLOSE_WAIT);
 	cr_assert_eq(td_tcp_readable(H.c), 20);
 	cr_assert_eq(read_all(buf, sizeof(buf)), 20);
-	assert_stream_bytes(buf, 20, 300);
+	h_assert_peer_bytes(buf, 20, 300);
 	cr_assert_eq(h_recv(100), 0);
 	cr_assert_eq(h_ev_count(TD_TCP_EV_PEER_CLOSED), 1);
 }
@@ -533,9 +398,9 @@ Test(arrival, c27_straddling_segment_trimmed, .init = h_setup, .fini = h_teardow
 static void
 rst_at_rcv_nxt_deletes(enum td_tcp_state s)
 {
-	uint32_t rn = rcv_nxt_in(s);
+	uint32_t rn = h_rcv_nxt_in(s);
 
-	goto_state(s);
+	h_goto_state(s);
 	if (s == TD_TCP_ESTABLISHED || s == TD_TCP_CLOSE_WAIT) {
 		/* data on the retransmission queue, to be flushed */
 		cr_assert_eq(h_send(10), 10);
@@ -599,9 +464,7 @@ Test(arrival, c28_rst_at_rcv_nxt_resets_last_ack, .init = h_setup, .fini = h_tea
  * embryonic connection, with nothing sent and no SYN-ACK retransmitted afterwards. */
 Test(arrival, c28_rst_at_rcv_nxt_resets_syn_received, .init = h_setup, .fini = h_teardown)
 {
-	struct td_tcp_pool_info pi;
-
-	goto_syn_received();
+	h_goto_state(TD_TCP_SYN_RECEIVED);
 	h_in(R, 300, 0, 0, 1000);
 	h_expect_none();
 	cr_assert_neq(h_state(), TD_TCP_SYN_RECEIVED);
@@ -609,8 +472,7 @@ Test(arrival, c28_rst_at_rcv_nxt_resets_syn_received, .init = h_setup, .fini = h
 	h_adv_ms(100000);
 	h_expect_none();
 	h_release();
-	td_tcp_pool_info(H.st, &pi);
-	cr_assert_eq(pi.conns_used, 0);
+	cr_assert_eq(h_pools().conns_used, 0);
 	cr_assert_eq(td_tcp_unlisten(H.st, 4, NULL, H.t.lport), 0);
 }
 
@@ -618,7 +480,7 @@ Test(arrival, c28_rst_at_rcv_nxt_resets_syn_received, .init = h_setup, .fini = h
  * RCV.NXT still 300. */
 Test(arrival, c29_fin_without_ack_dropped, .init = h_setup, .fini = h_teardown)
 {
-	goto_state(TD_TCP_FIN_WAIT_2);
+	h_goto_state(TD_TCP_FIN_WAIT_2);
 	h_in(F, 300, 0, 0, 1000);
 	h_expect_none();
 	cr_assert_eq(h_state(), TD_TCP_FIN_WAIT_2);
@@ -630,7 +492,7 @@ Test(arrival, c29_fin_without_ack_dropped, .init = h_setup, .fini = h_teardown)
 /* C-29: FIN-WAIT-2: data without the ACK bit, < P 300:310(10), is dropped too. */
 Test(arrival, c29_data_without_ack_dropped, .init = h_setup, .fini = h_teardown)
 {
-	goto_state(TD_TCP_FIN_WAIT_2);
+	h_goto_state(TD_TCP_FIN_WAIT_2);
 	h_in(P, 300, 0, 10, 1000);
 	h_adv_ms(100);
 	h_expect_none();
@@ -648,18 +510,27 @@ Test(arrival, c29_data_without_ack_dropped, .init = h_setup, .fini = h_teardown)
 static void
 send_500_and_close(uint32_t ack)
 {
-	cr_assert_eq(h_send(500), 500);
-	cr_assert_eq(td_tcp_shutdown(H.st, H.c), 0);
-	expect_data_then_fin(100, 500, ack);
+	h_send_and_close(500, ack);
 	h_expect_none();
 	cr_assert_eq(h_info().snd_nxt, 601);
+}
+
+/* With 400:600 unacknowledged, the next segment sent (within 3 s) is its retransmission. */
+static void
+expect_rexmit_400_600(void)
+{
+	adv_until_output(3000);
+	const struct h_out *o = h_next();
+	cr_assert(o->seq == 400 && o->len == 200 && o->ack == 301 && o->rexmit,
+		  "expected a retransmission of 400:600 ack 301, got flags 0x%x %u:%u(%u) ack %u",
+		  o->flags, o->seq, o->seq + o->len, o->len, o->ack);
 }
 
 /* C-30: LAST-ACK with 100:600 and the FIN outstanding: < . 301:301(0) ack 400 frees 300 bytes
  * (the next retransmission starts at 400) and the connection stays in LAST-ACK. */
 Test(arrival, c30_partial_ack_frees_data_last_ack, .init = h_setup, .fini = h_teardown)
 {
-	goto_state(TD_TCP_CLOSE_WAIT);
+	h_goto_state(TD_TCP_CLOSE_WAIT);
 	send_500_and_close(301);
 	cr_assert_eq(h_state(), TD_TCP_LAST_ACK);
 
@@ -667,11 +538,7 @@ Test(arrival, c30_partial_ack_frees_data_last_ack, .init = h_setup, .fini = h_te
 	h_expect_none();
 	cr_assert_eq(h_state(), TD_TCP_LAST_ACK);
 	cr_assert_eq(h_info().snd_una, 400);
-	adv_until_output(3000);
-	const struct h_out *o = h_next();
-	cr_assert(o->seq == 400 && o->len == 200 && o->ack == 301 && o->rexmit,
-		  "expected a retransmission of 400:600 ack 301, got flags 0x%x %u:%u(%u) ack %u",
-		  o->flags, o->seq, o->seq + o->len, o->len, o->ack);
+	expect_rexmit_400_600();
 	cr_assert_eq(h_state(), TD_TCP_LAST_ACK);
 }
 
@@ -679,7 +546,7 @@ Test(arrival, c30_partial_ack_frees_data_last_ack, .init = h_setup, .fini = h_te
  * processed: TIME-WAIT. */
 Test(arrival, c30_old_ack_fin_still_processed_fin_wait_2, .init = h_setup, .fini = h_teardown)
 {
-	goto_state(TD_TCP_FIN_WAIT_2);
+	h_goto_state(TD_TCP_FIN_WAIT_2);
 	h_in(F | A, 300, 100, 0, 1000);
 	h_expect(A, 101, 301, 0);
 	h_expect_none();
@@ -708,14 +575,14 @@ Test(arrival, c30_partial_ack_then_old_ack_data_fin_wait_1, .init = h_setup, .fi
 	cr_assert_eq(h_info().rcv_nxt, 310);
 	cr_assert_eq(h_state(), TD_TCP_FIN_WAIT_1);
 	cr_assert_eq(read_all(buf, sizeof(buf)), 10);
-	assert_stream_bytes(buf, 10, 300);
+	h_assert_peer_bytes(buf, 10, 300);
 }
 
 /* C-30: CLOSE-WAIT: ack 400 of 100:600 advances SND.UNA and completes that part of the SEND
  * (WRITABLE); an older ACK afterwards is ignored. */
 Test(arrival, c30_partial_ack_then_old_ack_close_wait, .init = h_setup, .fini = h_teardown)
 {
-	goto_state(TD_TCP_CLOSE_WAIT);
+	h_goto_state(TD_TCP_CLOSE_WAIT);
 	cr_assert_eq(h_send(500), 500);
 	h_expect(P | A, 100, 301, 500);
 	unsigned writable0 = h_ev_count(TD_TCP_EV_WRITABLE);
@@ -730,11 +597,7 @@ Test(arrival, c30_partial_ack_then_old_ack_close_wait, .init = h_setup, .fini = 
 	h_expect_none();
 	cr_assert_eq(h_info().snd_una, 400);
 	cr_assert_eq(h_state(), TD_TCP_CLOSE_WAIT);
-	adv_until_output(3000);
-	const struct h_out *o = h_next();
-	cr_assert(o->seq == 400 && o->len == 200 && o->ack == 301 && o->rexmit,
-		  "expected a retransmission of 400:600 ack 301, got flags 0x%x %u:%u(%u) ack %u",
-		  o->flags, o->seq, o->seq + o->len, o->len, o->ack);
+	expect_rexmit_400_600();
 }
 
 /* C-30: CLOSING with 100:600 and the FIN outstanding: ack 400 advances SND.UNA, still CLOSING. */
@@ -782,9 +645,7 @@ Test(arrival, c31_ack_of_unsent_fin_gets_ack, .init = h_setup, .fini = h_teardow
 Test(arrival, c32_data_ack_keeps_fin_wait_1, .init = h_setup, .fini = h_teardown)
 {
 	h_establish();
-	cr_assert_eq(h_send(10), 10);
-	cr_assert_eq(td_tcp_shutdown(H.st, H.c), 0);
-	expect_data_then_fin(100, 10, 300);
+	h_send_and_close(10, 300);
 	h_expect_none();
 
 	h_in(A, 300, 110, 0, 1000);
@@ -810,9 +671,7 @@ Test(arrival, c32_data_ack_keeps_fin_wait_1, .init = h_setup, .fini = h_teardown
 Test(arrival, c32_fin_ack_enters_fin_wait_2, .init = h_setup, .fini = h_teardown)
 {
 	h_establish();
-	cr_assert_eq(h_send(10), 10);
-	cr_assert_eq(td_tcp_shutdown(H.st, H.c), 0);
-	expect_data_then_fin(100, 10, 300);
+	h_send_and_close(10, 300);
 
 	h_in(A, 300, 111, 0, 1000);
 	h_expect_none();
@@ -824,13 +683,21 @@ Test(arrival, c32_fin_ack_enters_fin_wait_2, .init = h_setup, .fini = h_teardown
 	cr_assert_eq(h_state(), TD_TCP_FIN_WAIT_2);
 }
 
+/* The TIME-WAIT entry expires 2 MSL (60 s) from now, to 1 ms either way. */
+static void
+expect_2msl_from_now(void)
+{
+	uint64_t e = h_tw_expiry(), due = H.now_us + 60000000ull;
+
+	cr_assert(e + 1000 >= due && e <= due + 1000, "TIME-WAIT expires at %llu, expected %llu",
+		  (unsigned long long)e, (unsigned long long)due);
+}
+
 /* C-33: CLOSING: < . 301:301(0) ack 100 stays in CLOSING; < . 301:301(0) ack 101 gives
  * TIME-WAIT with the 2 MSL timer running and the FIN timer off. */
 Test(arrival, c33_closing_fin_ack_enters_time_wait, .init = h_setup, .fini = h_teardown)
 {
-	struct td_tcp_tw_info tw;
-
-	goto_state(TD_TCP_CLOSING);
+	h_goto_state(TD_TCP_CLOSING);
 	h_in(A, 301, 100, 0, 1000);
 	h_expect_none();
 	cr_assert_eq(h_state(), TD_TCP_CLOSING);
@@ -841,11 +708,7 @@ Test(arrival, c33_closing_fin_ack_enters_time_wait, .init = h_setup, .fini = h_t
 	h_expect_none();
 	cr_assert_eq(h_state(), TD_TCP_TIME_WAIT);
 	cr_assert_eq(h_ev_count(TD_TCP_EV_CLOSE_DONE), 1);
-	cr_assert_eq(td_tcp_tw_info(H.st, &H.t, &tw), 0);
-	uint64_t due = H.now_us + 60000000ull;
-	cr_assert(tw.expire_us + 1000 >= due && tw.expire_us <= due + 1000,
-		  "TIME-WAIT expires at %llu, expected %llu", (unsigned long long)tw.expire_us,
-		  (unsigned long long)due);
+	expect_2msl_from_now();
 	h_adv_ms(10000); /* the FIN would have been resent at +1 s and +3 s */
 	h_expect_none();
 	cr_assert_eq(h_state(), TD_TCP_TIME_WAIT);
@@ -857,10 +720,8 @@ Test(arrival, c34_last_ack_fin_ack_deletes, .init = h_setup, .fini = h_teardown)
 {
 	struct td_tcp_tw_info tw;
 
-	goto_state(TD_TCP_CLOSE_WAIT);
-	cr_assert_eq(h_send(10), 10);
-	cr_assert_eq(td_tcp_shutdown(H.st, H.c), 0);
-	expect_data_then_fin(100, 10, 301);
+	h_goto_state(TD_TCP_CLOSE_WAIT);
+	h_send_and_close(10, 301);
 	cr_assert_eq(h_state(), TD_TCP_LAST_ACK);
 
 	h_in(A, 301, 111, 0, 1000);
@@ -870,22 +731,19 @@ Test(arrival, c34_last_ack_fin_ack_deletes, .init = h_setup, .fini = h_teardown)
 	cr_assert_eq(h_ev_count(TD_TCP_EV_CLOSED), 1);
 
 	h_in(A, 301, 111, 0, 1000);
-	const struct h_out *o = h_next();
-	cr_assert_not_null(o, "expected R 111:111(0), got nothing");
-	cr_assert(o->flags == R && o->seq == 111 && o->len == 0,
-		  "expected R 111:111(0), got flags 0x%x %u:%u(%u)", o->flags, o->seq,
-		  o->seq + o->len, o->len);
+	h_expect_rst(111);
 	h_expect_none();
 }
 
 /* ------------------------------------------------------------------------ */
 /* C-35: text after the peer's FIN                                           */
 
-/* C-35: CLOSE-WAIT (RCV.NXT 301): < P. 301:311(10) ack 100 is ignored: nothing sent, RECEIVE says
- * "connection closing", "data after FIN" +1. */
-Test(arrival, c35_data_after_fin_ignored_close_wait, .init = h_setup, .fini = h_teardown)
+/* C-35: in @s (RCV.NXT 301): < P. 301:311(10) ack 100 is ignored: nothing sent, RECEIVE says
+ * "connection closing", "data after FIN" +1, no state change. */
+static void
+data_after_fin_ignored(enum td_tcp_state s)
 {
-	goto_state(TD_TCP_CLOSE_WAIT);
+	h_goto_state(s);
 	h_in(P | A, 301, 100, 10, 1000);
 	h_adv_ms(100);
 	h_expect_none();
@@ -893,35 +751,25 @@ Test(arrival, c35_data_after_fin_ignored_close_wait, .init = h_setup, .fini = h_
 	cr_assert_eq(h_recv(100), 0);
 	cr_assert_eq(h_stats()->drops[TD_TCP_DROP_DATA_AFTER_FIN], 1);
 	cr_assert_eq(h_ev_count(TD_TCP_EV_READABLE), 0);
-	cr_assert_eq(h_state(), TD_TCP_CLOSE_WAIT);
+	h_assert_state(s);
+}
+
+/* C-35: CLOSE-WAIT. */
+Test(arrival, c35_data_after_fin_ignored_close_wait, .init = h_setup, .fini = h_teardown)
+{
+	data_after_fin_ignored(TD_TCP_CLOSE_WAIT);
 }
 
 /* C-35: CLOSING: data after the FIN (old ACK, so the state holds) is ignored and counted. */
 Test(arrival, c35_data_after_fin_ignored_closing, .init = h_setup, .fini = h_teardown)
 {
-	goto_state(TD_TCP_CLOSING);
-	h_in(P | A, 301, 100, 10, 1000);
-	h_adv_ms(100);
-	h_expect_none();
-	cr_assert_eq(h_info().rcv_nxt, 301);
-	cr_assert_eq(h_recv(100), 0);
-	cr_assert_eq(h_stats()->drops[TD_TCP_DROP_DATA_AFTER_FIN], 1);
-	cr_assert_eq(h_ev_count(TD_TCP_EV_READABLE), 0);
-	cr_assert_eq(h_state(), TD_TCP_CLOSING);
+	data_after_fin_ignored(TD_TCP_CLOSING);
 }
 
 /* C-35: LAST-ACK: data after the FIN is ignored and counted. */
 Test(arrival, c35_data_after_fin_ignored_last_ack, .init = h_setup, .fini = h_teardown)
 {
-	goto_state(TD_TCP_LAST_ACK);
-	h_in(P | A, 301, 100, 10, 1000);
-	h_adv_ms(100);
-	h_expect_none();
-	cr_assert_eq(h_info().rcv_nxt, 301);
-	cr_assert_eq(h_recv(100), 0);
-	cr_assert_eq(h_stats()->drops[TD_TCP_DROP_DATA_AFTER_FIN], 1);
-	cr_assert_eq(h_ev_count(TD_TCP_EV_READABLE), 0);
-	cr_assert_eq(h_state(), TD_TCP_LAST_ACK);
+	data_after_fin_ignored(TD_TCP_LAST_ACK);
 }
 
 /* C-35: TIME-WAIT: data after the FIN is never delivered and RCV.NXT stays 301; the segment gets
@@ -930,7 +778,7 @@ Test(arrival, c35_data_after_fin_ignored_time_wait, .init = h_setup, .fini = h_t
 {
 	struct td_tcp_tw_info tw;
 
-	goto_state(TD_TCP_TIME_WAIT);
+	h_goto_state(TD_TCP_TIME_WAIT);
 	uint64_t drops0 = total_drops();
 	h_in(P | A, 301, 101, 10, 1000);
 	h_expect(A, 101, 301, 0);
@@ -964,17 +812,7 @@ Test(arrival, c36_fin_in_established_enters_close_wait, .init = h_setup, .fini =
  * > . 1:1(0) ack 2, CLOSE-WAIT. */
 Test(arrival, c36_fin_in_syn_received_enters_close_wait, .init = h_setup, .fini = h_teardown)
 {
-	struct td_tcp_open_opts oo = {.stream = TD_TCP_STREAM_BUFFER};
-
-	H.isn = 0;
-	cr_assert_eq(td_tcp_listen(H.st, 4, NULL, H.t.lport, &oo), 0);
-	h_in(S, 0, 0, 0, 1000);
-	h_expect(S | A, 0, 1, 0);
-	for (unsigned i = 0; i < H.nev; i++)
-		if (H.ev[i].ev == TD_TCP_EV_ACCEPTED)
-			H.c = H.ev[i].c;
-	cr_assert_not_null(H.c, "no ACCEPTED event");
-	cr_assert_eq(h_state(), TD_TCP_SYN_RECEIVED);
+	h_passive_open(0, 0, NULL, 0);
 
 	h_in(F | A, 1, 1, 0, 1000);
 	h_expect(A, 1, 2, 0);
@@ -989,8 +827,7 @@ Test(arrival, c36_fin_in_syn_received_enters_close_wait, .init = h_setup, .fini 
  * and the FIN timer still runs (the FIN is resent one RTO after it was sent). */
 Test(arrival, c37_fin_in_fin_wait_1_enters_closing, .init = h_setup, .fini = h_teardown)
 {
-	h_establish();
-	close_expect_fin(300);
+	h_goto_state(TD_TCP_FIN_WAIT_1);
 	h_in(F | A, 300, 100, 0, 1000);
 	h_expect(A, 101, 301, 0);
 	h_expect_none();
@@ -1008,19 +845,12 @@ Test(arrival, c37_fin_in_fin_wait_1_enters_closing, .init = h_setup, .fini = h_t
  * no FIN retransmission after +10 s. */
 Test(arrival, c38_fin_ack_in_fin_wait_1_enters_time_wait, .init = h_setup, .fini = h_teardown)
 {
-	struct td_tcp_tw_info tw;
-
-	h_establish();
-	close_expect_fin(300);
+	h_goto_state(TD_TCP_FIN_WAIT_1);
 	h_in(F | A, 300, 101, 0, 1000);
 	h_expect(A, 101, 301, 0);
 	h_expect_none();
 	cr_assert_eq(h_state(), TD_TCP_TIME_WAIT);
-	cr_assert_eq(td_tcp_tw_info(H.st, &H.t, &tw), 0);
-	uint64_t due = H.now_us + 60000000ull;
-	cr_assert(tw.expire_us + 1000 >= due && tw.expire_us <= due + 1000,
-		  "TIME-WAIT expires at %llu, expected %llu", (unsigned long long)tw.expire_us,
-		  (unsigned long long)due);
+	expect_2msl_from_now();
 	cr_assert_eq(h_ev_count(TD_TCP_EV_CLOSE_DONE), 1);
 	h_adv_ms(10000);
 	h_expect_none();
@@ -1031,16 +861,12 @@ Test(arrival, c38_fin_ack_in_fin_wait_1_enters_time_wait, .init = h_setup, .fini
  * TIME-WAIT. */
 Test(arrival, c39_fin_in_fin_wait_2_enters_time_wait, .init = h_setup, .fini = h_teardown)
 {
-	struct td_tcp_tw_info tw;
-
-	goto_state(TD_TCP_FIN_WAIT_2);
+	h_goto_state(TD_TCP_FIN_WAIT_2);
 	h_in(F | A, 300, 101, 0, 1000);
 	h_expect(A, 101, 301, 0);
 	h_expect_none();
 	cr_assert_eq(h_state(), TD_TCP_TIME_WAIT);
-	cr_assert_eq(td_tcp_tw_info(H.st, &H.t, &tw), 0);
-	uint64_t due = H.now_us + 60000000ull;
-	cr_assert(tw.expire_us + 1000 >= due && tw.expire_us <= due + 1000);
+	expect_2msl_from_now();
 	cr_assert_eq(h_ev_count(TD_TCP_EV_PEER_CLOSED), 1);
 	cr_assert_eq(h_ev_count(TD_TCP_EV_CLOSED), 1);
 }
@@ -1049,12 +875,7 @@ Test(arrival, c39_fin_in_fin_wait_2_enters_time_wait, .init = h_setup, .fini = h
  * into FIN-WAIT-2, the entry lives its full 60 s, to 90 s. */
 Test(arrival, c39_fin_stops_fin_wait_2_timeout, .init = h_setup, .fini = h_teardown)
 {
-	h_establish();
-	h_release();
-	h_expect(F | A, 100, 300, 0);
-	h_in(A, 300, 101, 0, 1000);
-	h_expect_none();
-	cr_assert_eq(h_state(), TD_TCP_FIN_WAIT_2);
+	h_orphan_fin_wait_2();
 	h_adv_ms(30000);
 	cr_assert_eq(h_state(), TD_TCP_FIN_WAIT_2);
 
@@ -1090,7 +911,7 @@ Test(arrival, c40_fin_with_data_handled_after_data, .init = h_setup, .fini = h_t
 	h_adv_ms(100);
 	h_expect_none();
 	cr_assert_eq(read_all(buf, sizeof(buf)), 10);
-	assert_stream_bytes(buf, 10, 300);
+	h_assert_peer_bytes(buf, 10, 300);
 	cr_assert_eq(h_recv(100), 0);
 	cr_assert_eq(h_recv(100), 0);
 }
@@ -1129,6 +950,6 @@ Test(arrival, c42_out_of_order_fin_kept, .init = h_setup, .fini = h_teardown)
 	cr_assert_eq(h_info().rcv_nxt, 311);
 	cr_assert_eq(h_ev_count(TD_TCP_EV_PEER_CLOSED), 1);
 	cr_assert_eq(read_all(buf, sizeof(buf)), 10);
-	assert_stream_bytes(buf, 10, 300);
+	h_assert_peer_bytes(buf, 10, 300);
 	cr_assert_eq(h_recv(100), 0);
 }

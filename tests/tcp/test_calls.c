@@ -17,56 +17,11 @@
 
 static const struct td_tcp_open_opts buffered = {.stream = TD_TCP_STREAM_BUFFER};
 
-/* Assert the next segment is a RST without ACK at @seq, carrying nothing. The
- * ACK field of such a segment means nothing, so it is not compared. */
-static void
-expect_bare_rst(uint32_t seq)
-{
-	const struct h_out *o = h_next();
-
-	cr_assert_not_null(o, "expected R %u:%u(0), got nothing", seq, seq);
-	cr_assert(o->flags == R && o->seq == seq && o->len == 0,
-		  "expected R %u:%u(0), got flags 0x%02x %u:%u(%u) ack %u", seq, seq, o->flags,
-		  o->seq, o->seq + o->len, o->len, o->ack);
-}
-
-/* Assert the payload of @o is stream bytes @off.. as h_send() wrote them. */
-static void
-expect_sent_bytes(const struct h_out *o, uint32_t off)
-{
-	for (uint32_t i = 0; i < o->len; i++)
-		cr_assert_eq(o->data[i], (uint8_t)(off + i), "byte %u of the segment at %u", i,
-			     o->seq);
-}
-
-/* Assert that data [seq, seq + len) then the FIN at seq + len go out with ACK
- * @ack, either as one FP. segment or as P. followed by F. (the rows allow
- * both). The data is checked against stream offset @off. */
+/* h_expect_data_and_fin(), the data being stream bytes @off.. (h_send()). */
 static void
 expect_data_and_fin(uint32_t seq, uint32_t ack, uint32_t len, uint32_t off)
 {
-	const struct h_out *o = h_next();
-
-	cr_assert_not_null(o, "expected P. %u:%u(%u) ack %u and the FIN, got nothing", seq,
-			   seq + len, len, ack);
-	cr_assert(o->seq == seq && o->ack == ack && o->len == len &&
-			  (o->flags == (P | A) || o->flags == (F | P | A)),
-		  "expected (F)P. %u:%u(%u) ack %u, got flags 0x%02x %u:%u(%u) ack %u", seq,
-		  seq + len, len, ack, o->flags, o->seq, o->seq + o->len, o->len, o->ack);
-	expect_sent_bytes(o, off);
-	if (!(o->flags & F))
-		h_expect(F | A, seq + len, ack, 0);
-}
-
-/* Assert the next unread event is @ev, whatever its err. */
-static void
-expect_ev_kind(enum td_tcp_event ev)
-{
-	const struct h_ev *e = h_ev_next();
-
-	cr_assert_not_null(e, "expected event %s, got none", td_tcp_event_name(ev));
-	cr_assert_eq(e->ev, ev, "expected event %s, got %s", td_tcp_event_name(ev),
-		     td_tcp_event_name(e->ev));
+	h_assert_sent_bytes(h_expect_data_and_fin(seq, ack, len), off);
 }
 
 /* Receive @len bytes and check they are the peer's bytes from sequence @seq
@@ -80,85 +35,16 @@ expect_recv_bytes(uint32_t seq, uint32_t len)
 	memset(buf, 0xee, len);
 	int n = h_recv_into(buf, len);
 	cr_assert_eq(n, (int)len, "RECEIVE returned %d, expected %u bytes", n, len);
-	for (uint32_t i = 0; i < len; i++)
-		cr_assert_eq(buf[i], (uint8_t)(seq + i), "received byte %u", i);
+	h_assert_peer_bytes(buf, len, seq);
 }
 
-/* Pools in use other than the listeners, now. */
-static struct td_tcp_pool_info
-pools(void)
-{
-	struct td_tcp_pool_info pi;
-
-	td_tcp_pool_info(H.st, &pi);
-	return pi;
-}
-
-/* Passive OPEN on port 40000 and the peer's SYN `< S 0:0(0)`: our SYN-ACK
- * `> S. 0:0(0) ack 1`, the new connection in SYN-RECEIVED becomes H.c. */
+/* RECEIVE gives the peer's 10 bytes 300..309, then "connection closing" (0), twice. */
 static void
-passive_syn_received(void)
+expect_recv_10_then_closing(void)
 {
-	H.isn = 0;
-	cr_assert_eq(td_tcp_listen(H.st, 4, NULL, 40000, &buffered), 0);
-	h_in(S, 0, 0, 0, 1000);
-	h_expect(S | A, 0, 1, 0);
-	const struct h_ev *e = h_ev_next();
-	cr_assert_not_null(e, "no ACCEPTED event");
-	cr_assert_eq(e->ev, TD_TCP_EV_ACCEPTED, "got %s", td_tcp_event_name(e->ev));
-	cr_assert_not_null(e->c);
-	H.c = e->c;
-	cr_assert_eq(h_state(), TD_TCP_SYN_RECEIVED);
-	cr_assert_eq(td_tcp_state(H.st, H.c), TD_TCP_SYN_RECEIVED);
-}
-
-/* The default connection driven into a closing state by CLOSE and the peer. */
-static void
-reach_fin_wait_1(void)
-{
-	h_establish();
-	cr_assert_eq(td_tcp_shutdown(H.st, H.c), 0);
-	h_expect(F | A, 100, 300, 0);
-	cr_assert_eq(h_state(), TD_TCP_FIN_WAIT_1);
-}
-
-static void
-reach_fin_wait_2(void)
-{
-	reach_fin_wait_1();
-	h_in(A, 300, 101, 0, 1000);
-	h_expect_none();
-	cr_assert_eq(h_state(), TD_TCP_FIN_WAIT_2);
-}
-
-static void
-reach_closing(void)
-{
-	reach_fin_wait_1();
-	h_in(F | A, 300, 100, 0, 1000);
-	h_expect(A, 101, 301, 0);
-	cr_assert_eq(h_state(), TD_TCP_CLOSING);
-}
-
-static void
-reach_last_ack(void)
-{
-	h_establish();
-	h_in(F | A, 300, 100, 0, 1000);
-	h_expect(A, 100, 301, 0);
-	cr_assert_eq(h_state(), TD_TCP_CLOSE_WAIT);
-	cr_assert_eq(td_tcp_shutdown(H.st, H.c), 0);
-	h_expect(F | A, 100, 301, 0);
-	cr_assert_eq(h_state(), TD_TCP_LAST_ACK);
-}
-
-static void
-reach_time_wait(void)
-{
-	reach_fin_wait_2();
-	h_in(F | A, 300, 101, 0, 1000);
-	h_expect(A, 101, 301, 0);
-	cr_assert_eq(h_state(), TD_TCP_TIME_WAIT);
+	expect_recv_bytes(300, 10);
+	cr_assert_eq(h_recv(10), 0);
+	cr_assert_eq(h_recv(10), 0);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -170,11 +56,11 @@ reach_time_wait(void)
 Test(calls, c01_close_in_listen_deletes_silently, .init = h_setup, .fini = h_teardown)
 {
 	cr_assert_eq(td_tcp_listen(H.st, 4, NULL, 40000, &buffered), 0);
-	cr_assert_eq(pools().listeners_used, 1);
+	cr_assert_eq(h_pools().listeners_used, 1);
 	cr_assert_eq(td_tcp_unlisten(H.st, 4, NULL, 40000), 0);
 	h_expect_none();
 	h_expect_no_ev();
-	cr_assert_eq(pools().listeners_used, 0);
+	cr_assert_eq(h_pools().listeners_used, 0);
 	h_assert_pools_full();
 	/* A second CLOSE finds nothing. */
 	cr_assert_eq(td_tcp_unlisten(H.st, 4, NULL, 40000), -TD_ENOTCONN);
@@ -225,7 +111,7 @@ Test(calls, c02_close_in_syn_sent_deletes_silently, .init = h_setup, .fini = h_t
 
 	/* The 4-tuple is free: the peer's SYN-ACK gets <SEQ=SEG.ACK><CTL=RST>. */
 	h_in(S | A, 0, 1, 0, 1000);
-	expect_bare_rst(1);
+	h_expect_rst(1);
 	h_expect_none();
 }
 
@@ -234,7 +120,7 @@ Test(calls, c02_close_in_syn_sent_deletes_silently, .init = h_setup, .fini = h_t
 
 Test(calls, c03_close_in_syn_received_sends_fin, .init = h_setup, .fini = h_teardown)
 {
-	passive_syn_received();
+	h_passive_open(0, 0, NULL, 0);
 	cr_assert_eq(td_tcp_shutdown(H.st, H.c), 0);
 	h_expect(F | A, 1, 1, 0);
 	h_expect_none();
@@ -246,7 +132,7 @@ Test(calls, c03_close_in_syn_received_sends_fin, .init = h_setup, .fini = h_tear
 Test(calls, c03_close_in_syn_received_with_data_waits_for_handshake, .init = h_setup,
      .fini = h_teardown)
 {
-	passive_syn_received();
+	h_passive_open(0, 0, NULL, 0);
 	cr_assert_eq(h_send(10), 10);
 	cr_assert_eq(td_tcp_shutdown(H.st, H.c), 0);
 	/* Nothing before the handshake completes. */
@@ -290,9 +176,9 @@ Test(calls, c05_close_implies_push, .init = h_setup, .fini = h_teardown)
 	cr_assert_eq(td_tcp_shutdown(H.st, H.c), 0);
 
 	const struct h_out *o = h_expect(A, 100, 300, 1000);
-	expect_sent_bytes(o, 0);
+	h_assert_sent_bytes(o, 0);
 	o = h_expect(A, 1100, 300, 1000);
-	expect_sent_bytes(o, 1000);
+	h_assert_sent_bytes(o, 1000);
 	/* The last 500 bytes are not held back, and carry PSH. */
 	expect_data_and_fin(2100, 300, 500, 2000);
 	h_expect_none();
@@ -313,7 +199,7 @@ Test(calls, c06_fin_rides_on_last_data_segment, .init = h_setup, .fini = h_teard
 	h_expect_none();
 	td_tcp_uncork(H.st);
 	const struct h_out *o = h_expect(F | P | A, 100, 300, 500);
-	expect_sent_bytes(o, 0);
+	h_assert_sent_bytes(o, 0);
 	h_expect_none();
 	cr_assert_eq(h_state(), TD_TCP_FIN_WAIT_1);
 }
@@ -328,7 +214,7 @@ Test(calls, c06_fin_rides_on_data_released_by_window, .init = h_setup, .fini = h
 	h_expect_none();
 	h_in(A, 300, 100, 0, 10000);
 	const struct h_out *o = h_expect(F | P | A, 100, 300, 500);
-	expect_sent_bytes(o, 0);
+	h_assert_sent_bytes(o, 0);
 	h_expect_none();
 }
 
@@ -343,7 +229,7 @@ Test(calls, c06_fin_not_delayed_by_nagle, .init = h_setup, .fini = h_teardown)
 	/* ...but not once CLOSE has queued the FIN behind it. */
 	cr_assert_eq(td_tcp_shutdown(H.st, H.c), 0);
 	const struct h_out *o = h_expect(F | P | A, 1100, 300, 10);
-	expect_sent_bytes(o, 1000);
+	h_assert_sent_bytes(o, 1000);
 	h_expect_none();
 }
 
@@ -352,13 +238,8 @@ Test(calls, c06_fin_not_delayed_by_nagle, .init = h_setup, .fini = h_teardown)
 
 Test(calls, c07_close_in_close_wait_sends_fin, .init = h_setup, .fini = h_teardown)
 {
-	h_establish();
-	h_in(F | A, 300, 100, 0, 1000);
-	h_expect(A, 100, 301, 0);
-	cr_assert_eq(h_state(), TD_TCP_CLOSE_WAIT);
-	cr_assert_eq(h_send(10), 10);
-	cr_assert_eq(td_tcp_shutdown(H.st, H.c), 0);
-	expect_data_and_fin(100, 301, 10, 0);
+	h_goto_state(TD_TCP_CLOSE_WAIT);
+	h_assert_sent_bytes(h_send_and_close(10, 301), 0);
 	h_expect_none();
 	cr_assert_eq(h_state(), TD_TCP_LAST_ACK);
 	cr_assert_eq(td_tcp_state(H.st, H.c), TD_TCP_LAST_ACK);
@@ -372,14 +253,14 @@ static void
 expect_second_close_noop(void)
 {
 	struct td_tcp_info b = h_info();
-	struct td_tcp_pool_info pb = pools();
+	struct td_tcp_pool_info pb = h_pools();
 
 	cr_assert_eq(td_tcp_shutdown(H.st, H.c), -TD_EPIPE);
 	h_expect_none();
 	h_expect_no_ev();
 
 	struct td_tcp_info a = h_info();
-	struct td_tcp_pool_info pa = pools();
+	struct td_tcp_pool_info pa = h_pools();
 	cr_assert_eq(a.state, b.state);
 	cr_assert_eq(a.snd_nxt, b.snd_nxt);
 	cr_assert_eq(a.snd_una, b.snd_una);
@@ -393,24 +274,29 @@ expect_second_close_noop(void)
 	cr_assert_eq(pa.bufs_used, pb.bufs_used);
 }
 
-Test(calls, c08_close_again_in_fin_wait_1, .init = h_setup, .fini = h_teardown)
+/* C-08 in @s, with our FIN unacknowledged: the second CLOSE changes nothing, and only the first
+ * FIN, > F. 100:100(0) ack @ack, is retransmitted, once, one RTO later. */
+static void
+close_again_fin_resent_once(enum td_tcp_state s, uint32_t ack)
 {
-	reach_fin_wait_1();
-	h_ev_drain();
+	h_goto_state(s);
 	expect_second_close_noop();
 	cr_assert_eq(h_info().snd_nxt, 101);
-	/* The first FIN is still retransmitted, once, one RTO later; no other. */
 	h_adv_ms(999);
 	h_expect_none();
 	h_adv_ms(2);
-	h_expect(F | A, 100, 300, 0);
+	h_expect(F | A, 100, ack, 0);
 	h_expect_none();
+}
+
+Test(calls, c08_close_again_in_fin_wait_1, .init = h_setup, .fini = h_teardown)
+{
+	close_again_fin_resent_once(TD_TCP_FIN_WAIT_1, 300);
 }
 
 Test(calls, c08_close_again_in_fin_wait_2, .init = h_setup, .fini = h_teardown)
 {
-	reach_fin_wait_2();
-	h_ev_drain();
+	h_goto_state(TD_TCP_FIN_WAIT_2);
 	expect_second_close_noop();
 	cr_assert_eq(h_info().snd_nxt, 101);
 	h_adv_ms(10 * 1000);
@@ -420,39 +306,21 @@ Test(calls, c08_close_again_in_fin_wait_2, .init = h_setup, .fini = h_teardown)
 
 Test(calls, c08_close_again_in_closing, .init = h_setup, .fini = h_teardown)
 {
-	reach_closing();
-	h_ev_drain();
-	expect_second_close_noop();
-	cr_assert_eq(h_info().snd_nxt, 101);
-	/* Only the first FIN is retransmitted, at its RTO. */
-	h_adv_ms(999);
-	h_expect_none();
-	h_adv_ms(2);
-	h_expect(F | A, 100, 301, 0);
-	h_expect_none();
+	close_again_fin_resent_once(TD_TCP_CLOSING, 301);
 }
 
 Test(calls, c08_close_again_in_last_ack, .init = h_setup, .fini = h_teardown)
 {
-	reach_last_ack();
-	h_ev_drain();
-	expect_second_close_noop();
-	cr_assert_eq(h_info().snd_nxt, 101);
-	h_adv_ms(999);
-	h_expect_none();
-	h_adv_ms(2);
-	h_expect(F | A, 100, 301, 0);
-	h_expect_none();
+	close_again_fin_resent_once(TD_TCP_LAST_ACK, 301);
 }
 
 Test(calls, c08_close_again_in_time_wait, .init = h_setup, .fini = h_teardown)
 {
 	struct td_tcp_tw_info b, a;
 
-	reach_time_wait();
-	h_ev_drain();
+	h_goto_state(TD_TCP_TIME_WAIT);
 	cr_assert_eq(td_tcp_tw_info(H.st, &H.t, &b), 0);
-	struct td_tcp_pool_info pb = pools();
+	struct td_tcp_pool_info pb = h_pools();
 	cr_assert_eq(td_tcp_shutdown(H.st, H.c), -TD_EPIPE);
 	h_expect_none();
 	h_expect_no_ev();
@@ -462,66 +330,61 @@ Test(calls, c08_close_again_in_time_wait, .init = h_setup, .fini = h_teardown)
 	cr_assert_eq(a.snd_nxt, 101);
 	cr_assert_eq(a.rcv_nxt, b.rcv_nxt);
 	cr_assert_eq(a.expire_us, b.expire_us);
-	cr_assert_eq(pools().timers_armed, pb.timers_armed);
+	cr_assert_eq(h_pools().timers_armed, pb.timers_armed);
 }
 
 /* ------------------------------------------------------------------------ */
 /* C-09: SEND after CLOSE                                                    */
 
+/* C-09 in @s (our FIN sent): SEND is refused, queues nothing and sends nothing, then or later. */
 static void
-expect_send_refused(void)
+send_after_close_refused(enum td_tcp_state s)
 {
+	h_goto_state(s);
 	struct td_tcp_info b = h_info();
-	struct td_tcp_pool_info pb = pools();
+	struct td_tcp_pool_info pb = h_pools();
 
 	cr_assert_eq(h_send(10), -TD_EPIPE);
 	h_expect_none();
 	struct td_tcp_info a = h_info();
 	cr_assert_eq(a.snd_nxt, b.snd_nxt);
 	cr_assert_eq(a.snd_end, b.snd_end, "SEND queued data after CLOSE");
-	cr_assert_eq(pools().bufs_used, pb.bufs_used);
+	cr_assert_eq(h_pools().bufs_used, pb.bufs_used);
 	/* Nor does anything come out later because of it. */
 	h_adv_ms(999);
 	h_expect_none();
+	cr_assert_eq(h_info().snd_nxt, 101);
 }
 
 Test(calls, c09_send_after_close_in_fin_wait_1, .init = h_setup, .fini = h_teardown)
 {
-	reach_fin_wait_1();
-	expect_send_refused();
-	cr_assert_eq(h_info().snd_nxt, 101);
+	send_after_close_refused(TD_TCP_FIN_WAIT_1);
 }
 
 Test(calls, c09_send_after_close_in_fin_wait_2, .init = h_setup, .fini = h_teardown)
 {
-	reach_fin_wait_2();
-	expect_send_refused();
-	cr_assert_eq(h_info().snd_nxt, 101);
+	send_after_close_refused(TD_TCP_FIN_WAIT_2);
 }
 
 Test(calls, c09_send_after_close_in_closing, .init = h_setup, .fini = h_teardown)
 {
-	reach_closing();
-	expect_send_refused();
-	cr_assert_eq(h_info().snd_nxt, 101);
+	send_after_close_refused(TD_TCP_CLOSING);
 }
 
 Test(calls, c09_send_after_close_in_last_ack, .init = h_setup, .fini = h_teardown)
 {
-	reach_last_ack();
-	expect_send_refused();
-	cr_assert_eq(h_info().snd_nxt, 101);
+	send_after_close_refused(TD_TCP_LAST_ACK);
 }
 
 Test(calls, c09_send_after_close_in_time_wait, .init = h_setup, .fini = h_teardown)
 {
 	struct td_tcp_tw_info tw;
 
-	reach_time_wait();
-	struct td_tcp_pool_info pb = pools();
+	h_goto_state(TD_TCP_TIME_WAIT);
+	struct td_tcp_pool_info pb = h_pools();
 	cr_assert_eq(h_send(10), -TD_EPIPE);
 	h_expect_none();
-	cr_assert_eq(pools().bufs_used, pb.bufs_used);
+	cr_assert_eq(h_pools().bufs_used, pb.bufs_used);
 	cr_assert_eq(td_tcp_tw_info(H.st, &H.t, &tw), 0);
 	cr_assert_eq(tw.snd_nxt, 101);
 	h_adv_ms(999);
@@ -533,21 +396,17 @@ Test(calls, c09_send_after_close_in_time_wait, .init = h_setup, .fini = h_teardo
 
 Test(calls, c10_send_in_close_wait, .init = h_setup, .fini = h_teardown)
 {
-	h_establish();
-	h_in(F | A, 300, 100, 0, 1000);
-	h_expect(A, 100, 301, 0);
-	cr_assert_eq(h_state(), TD_TCP_CLOSE_WAIT);
-	h_ev_drain();
+	h_goto_state(TD_TCP_CLOSE_WAIT);
 
 	cr_assert_eq(h_send(10), 10);
 	const struct h_out *o = h_expect(P | A, 100, 301, 10);
-	expect_sent_bytes(o, 0);
+	h_assert_sent_bytes(o, 0);
 	cr_assert(!o->rexmit);
 	h_adv_ms(999);
 	h_expect_none();
 	h_adv_ms(2);
 	o = h_expect(P | A, 100, 301, 10);
-	expect_sent_bytes(o, 0);
+	h_assert_sent_bytes(o, 0);
 	cr_assert(o->rexmit);
 
 	unsigned writable = h_ev_count(TD_TCP_EV_WRITABLE);
@@ -564,14 +423,15 @@ Test(calls, c10_send_in_close_wait, .init = h_setup, .fini = h_teardown)
 /* ------------------------------------------------------------------------ */
 /* C-11: RECEIVE goes on after CLOSE                                         */
 
-/* C-11 (FIN-WAIT-2): the data comes with the ACK of our FIN. */
-Test(calls, c11_receive_after_close_in_fin_wait_2, .init = h_setup, .fini = h_teardown)
+/* C-11: in FIN-WAIT-1, < P. 300:310(10) ack @ack (@s after it): the pending RECEIVE completes
+ * with the data, which is ACKed within the delayed-ACK time. */
+static void
+receive_after_close(uint32_t ack, enum td_tcp_state s)
 {
-	reach_fin_wait_1();
-	h_ev_drain();
+	h_goto_state(TD_TCP_FIN_WAIT_1);
 	uint64_t t0 = H.now_us;
-	h_in(P | A, 300, 101, 10, 1000);
-	cr_assert_eq(h_state(), TD_TCP_FIN_WAIT_2);
+	h_in(P | A, 300, ack, 10, 1000);
+	cr_assert_eq(h_state(), s);
 	cr_assert_eq(h_ev_count(TD_TCP_EV_READABLE), 1, "the pending RECEIVE was not completed");
 	expect_recv_bytes(300, 10);
 	h_adv_ms(40);
@@ -580,20 +440,16 @@ Test(calls, c11_receive_after_close_in_fin_wait_2, .init = h_setup, .fini = h_te
 	h_expect_none();
 }
 
+/* C-11 (FIN-WAIT-2): the data comes with the ACK of our FIN. */
+Test(calls, c11_receive_after_close_in_fin_wait_2, .init = h_setup, .fini = h_teardown)
+{
+	receive_after_close(101, TD_TCP_FIN_WAIT_2);
+}
+
 /* C-11 (FIN-WAIT-1): the data comes before the ACK of our FIN. */
 Test(calls, c11_receive_after_close_in_fin_wait_1, .init = h_setup, .fini = h_teardown)
 {
-	reach_fin_wait_1();
-	h_ev_drain();
-	uint64_t t0 = H.now_us;
-	h_in(P | A, 300, 100, 10, 1000);
-	cr_assert_eq(h_state(), TD_TCP_FIN_WAIT_1);
-	cr_assert_eq(h_ev_count(TD_TCP_EV_READABLE), 1, "the pending RECEIVE was not completed");
-	expect_recv_bytes(300, 10);
-	h_adv_ms(40);
-	const struct h_out *o = h_expect(A, 101, 310, 0);
-	cr_assert_leq(o->t_us - t0, 40000, "ACK after %llu us", (unsigned long long)(o->t_us - t0));
-	h_expect_none();
+	receive_after_close(100, TD_TCP_FIN_WAIT_1);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -605,9 +461,7 @@ Test(calls, c12_receive_after_peer_fin, .init = h_setup, .fini = h_teardown)
 	h_in(P | A, 300, 100, 10, 1000);
 	h_in(F | A, 310, 100, 0, 1000);
 	cr_assert_eq(h_state(), TD_TCP_CLOSE_WAIT);
-	expect_recv_bytes(300, 10);
-	cr_assert_eq(h_recv(10), 0);
-	cr_assert_eq(h_recv(10), 0);
+	expect_recv_10_then_closing();
 	cr_assert_eq(h_recv(10), 0);
 }
 
@@ -616,25 +470,21 @@ Test(calls, c12_receive_after_peer_fin, .init = h_setup, .fini = h_teardown)
 
 Test(calls, c13_receive_queued_data_in_time_wait, .init = h_setup, .fini = h_teardown)
 {
-	reach_fin_wait_2();
+	h_goto_state(TD_TCP_FIN_WAIT_2);
 	h_in(F | P | A, 300, 101, 10, 1000);
 	h_expect(A, 101, 311, 0);
 	cr_assert_eq(h_state(), TD_TCP_TIME_WAIT);
 	cr_assert_eq(td_tcp_readable(H.c), 10);
-	expect_recv_bytes(300, 10);
-	cr_assert_eq(h_recv(10), 0);
-	cr_assert_eq(h_recv(10), 0);
+	expect_recv_10_then_closing();
 }
 
 Test(calls, c13_receive_queued_data_in_closing, .init = h_setup, .fini = h_teardown)
 {
-	reach_fin_wait_1();
+	h_goto_state(TD_TCP_FIN_WAIT_1);
 	h_in(F | P | A, 300, 100, 10, 1000);
 	h_expect(A, 101, 311, 0);
 	cr_assert_eq(h_state(), TD_TCP_CLOSING);
-	expect_recv_bytes(300, 10);
-	cr_assert_eq(h_recv(10), 0);
-	cr_assert_eq(h_recv(10), 0);
+	expect_recv_10_then_closing();
 }
 
 Test(calls, c13_receive_queued_data_in_last_ack, .init = h_setup, .fini = h_teardown)
@@ -642,16 +492,28 @@ Test(calls, c13_receive_queued_data_in_last_ack, .init = h_setup, .fini = h_tear
 	h_establish();
 	h_in(F | P | A, 300, 100, 10, 1000);
 	h_expect(A, 100, 311, 0);
-	cr_assert_eq(td_tcp_shutdown(H.st, H.c), 0);
-	h_expect(F | A, 100, 311, 0);
+	h_close_expect_fin(311);
 	cr_assert_eq(h_state(), TD_TCP_LAST_ACK);
-	expect_recv_bytes(300, 10);
-	cr_assert_eq(h_recv(10), 0);
-	cr_assert_eq(h_recv(10), 0);
+	expect_recv_10_then_closing();
 }
 
 /* ------------------------------------------------------------------------ */
 /* C-14: RELEASE with unread data sends a RST                                */
+
+/* RELEASE with unread data: > R. @seq:@seq(0) ack @ack and nothing else, "RST, unread data" +1,
+ * the connection deleted and every pool full. */
+static void
+release_unread_sends_rst(uint32_t seq, uint32_t ack)
+{
+	uint64_t before = h_stats()->ends[TD_TCP_END_RST_UNREAD];
+
+	h_release();
+	h_expect(R | A, seq, ack, 0);
+	h_expect_none();
+	cr_assert_eq(h_stats()->ends[TD_TCP_END_RST_UNREAD], before + 1);
+	cr_assert_eq(h_state(), TD_TCP_CLOSED);
+	h_assert_pools_full();
+}
 
 Test(calls, c14_release_with_unread_data_sends_rst, .init = h_setup, .fini = h_teardown)
 {
@@ -659,20 +521,13 @@ Test(calls, c14_release_with_unread_data_sends_rst, .init = h_setup, .fini = h_t
 	h_in(P | A, 300, 100, 10, 1000);
 	h_adv_ms(40);
 	h_expect(A, 100, 310, 0); /* ACKed, not read */
-	uint64_t before = h_stats()->ends[TD_TCP_END_RST_UNREAD];
-
-	h_release();
-	h_expect(R | A, 100, 310, 0);
-	h_expect_none();
-	cr_assert_eq(h_stats()->ends[TD_TCP_END_RST_UNREAD], before + 1);
-	cr_assert_eq(h_state(), TD_TCP_CLOSED);
-	h_assert_pools_full();
+	release_unread_sends_rst(100, 310);
 	/* No FIN, ever. */
 	h_adv_ms(100 * 1000);
 	h_expect_none();
 
 	h_in(A, 310, 100, 0, 1000);
-	expect_bare_rst(100);
+	h_expect_rst(100);
 	h_expect_none();
 }
 
@@ -682,38 +537,24 @@ Test(calls, c14_release_with_unread_data_in_close_wait, .init = h_setup, .fini =
 	h_in(F | P | A, 300, 100, 10, 1000);
 	h_expect(A, 100, 311, 0);
 	cr_assert_eq(h_state(), TD_TCP_CLOSE_WAIT);
-	uint64_t before = h_stats()->ends[TD_TCP_END_RST_UNREAD];
-
-	h_release();
-	h_expect(R | A, 100, 311, 0);
-	h_expect_none();
-	cr_assert_eq(h_stats()->ends[TD_TCP_END_RST_UNREAD], before + 1);
-	cr_assert_eq(h_state(), TD_TCP_CLOSED);
-	h_assert_pools_full();
+	release_unread_sends_rst(100, 311);
 	h_adv_ms(100 * 1000);
 	h_expect_none();
 }
 
 Test(calls, c14_release_with_unread_data_in_fin_wait_2, .init = h_setup, .fini = h_teardown)
 {
-	reach_fin_wait_2();
+	h_goto_state(TD_TCP_FIN_WAIT_2);
 	h_in(P | A, 300, 101, 10, 1000);
 	h_adv_ms(40);
 	h_drain();
-	uint64_t before = h_stats()->ends[TD_TCP_END_RST_UNREAD];
-
-	h_release();
-	h_expect(R | A, 101, 310, 0);
-	h_expect_none();
-	cr_assert_eq(h_stats()->ends[TD_TCP_END_RST_UNREAD], before + 1);
-	cr_assert_eq(h_state(), TD_TCP_CLOSED);
-	h_assert_pools_full();
+	release_unread_sends_rst(101, 310);
 }
 
 /* C-14, "but TIME-WAIT": unread data there does not turn RELEASE into a RST. */
 Test(calls, c14_release_with_unread_data_in_time_wait_no_rst, .init = h_setup, .fini = h_teardown)
 {
-	reach_fin_wait_2();
+	h_goto_state(TD_TCP_FIN_WAIT_2);
 	h_in(F | P | A, 300, 101, 10, 1000);
 	h_expect(A, 101, 311, 0);
 	cr_assert_eq(h_state(), TD_TCP_TIME_WAIT);
@@ -731,22 +572,25 @@ Test(calls, c14_release_with_unread_data_in_time_wait_no_rst, .init = h_setup, .
 /* ------------------------------------------------------------------------ */
 /* C-15: new data for an orphan in FIN-WAIT-1/2                              */
 
-Test(calls, c15_data_after_release_in_fin_wait_2_resets, .init = h_setup, .fini = h_teardown)
+/* The orphan gets < P. 300:310(10) ack @ack (= SND.UNA): > R @ack:@ack(0) and nothing else, "RST,
+ * data after close" +1, the connection deleted and every pool full. */
+static void
+data_after_release_resets(uint32_t ack)
 {
-	h_establish();
-	h_release();
-	h_expect(F | A, 100, 300, 0);
-	h_in(A, 300, 101, 0, 1000);
-	h_expect_none();
-	cr_assert_eq(h_state(), TD_TCP_FIN_WAIT_2);
 	uint64_t before = h_stats()->ends[TD_TCP_END_RST_DATA_AFTER_CLOSE];
 
-	h_in(P | A, 300, 101, 10, 1000);
-	expect_bare_rst(101);
+	h_in(P | A, 300, ack, 10, 1000);
+	h_expect_rst(ack);
 	h_expect_none();
 	cr_assert_eq(h_state(), TD_TCP_CLOSED);
 	cr_assert_eq(h_stats()->ends[TD_TCP_END_RST_DATA_AFTER_CLOSE], before + 1);
 	h_assert_pools_full();
+}
+
+Test(calls, c15_data_after_release_in_fin_wait_2_resets, .init = h_setup, .fini = h_teardown)
+{
+	h_orphan_fin_wait_2();
+	data_after_release_resets(101);
 	h_expect_no_ev();
 }
 
@@ -756,14 +600,7 @@ Test(calls, c15_data_after_release_in_fin_wait_1_resets, .init = h_setup, .fini 
 	h_release();
 	h_expect(F | A, 100, 300, 0);
 	cr_assert_eq(h_state(), TD_TCP_FIN_WAIT_1);
-	uint64_t before = h_stats()->ends[TD_TCP_END_RST_DATA_AFTER_CLOSE];
-
-	h_in(P | A, 300, 100, 10, 1000);
-	expect_bare_rst(100);
-	h_expect_none();
-	cr_assert_eq(h_state(), TD_TCP_CLOSED);
-	cr_assert_eq(h_stats()->ends[TD_TCP_END_RST_DATA_AFTER_CLOSE], before + 1);
-	h_assert_pools_full();
+	data_after_release_resets(100);
 	/* No FIN retransmission either: the connection is gone. */
 	h_adv_ms(10 * 1000);
 	h_expect_none();
@@ -787,7 +624,7 @@ Test(calls, c16_release_leaves_orphan_that_finishes, .init = h_setup, .fini = h_
 	h_expect_none();
 	h_adv_ms(2);
 	const struct h_out *o = h_expect(F | P | A, 100, 300, 10);
-	expect_sent_bytes(o, 0);
+	h_assert_sent_bytes(o, 0);
 	h_expect_none();
 
 	h_in(A, 300, 111, 0, 1000);
@@ -810,8 +647,18 @@ Test(calls, c17_abort_in_listen, .init = h_setup, .fini = h_teardown)
 	cr_assert_eq(td_tcp_listen(H.st, 4, NULL, 40000, &buffered), 0);
 	cr_assert_eq(td_tcp_unlisten(H.st, 4, NULL, 40000), 0);
 	h_expect_none();
-	cr_assert_eq(pools().listeners_used, 0);
+	cr_assert_eq(h_pools().listeners_used, 0);
 	h_assert_pools_full();
+}
+
+/* ABORT with no RST due: nothing sent, the user told "reset", the connection deleted. */
+static void
+abort_sends_nothing(void)
+{
+	cr_assert_eq(td_tcp_abort(H.st, H.c), 0);
+	h_expect_none();
+	h_expect_ev(TD_TCP_EV_RESET, TD_ECONNRESET);
+	cr_assert_eq(h_state(), TD_TCP_CLOSED);
 }
 
 Test(calls, c17_abort_in_syn_sent, .init = h_setup, .fini = h_teardown)
@@ -822,11 +669,8 @@ Test(calls, c17_abort_in_syn_sent, .init = h_setup, .fini = h_teardown)
 	int n = h_send(10);
 	cr_assert(n == 10 || n == -TD_EAGAIN, "SEND in SYN-SENT returned %d", n);
 
-	cr_assert_eq(td_tcp_abort(H.st, H.c), 0);
-	h_expect_none();
-	h_expect_ev(TD_TCP_EV_RESET, TD_ECONNRESET); /* the pending SEND: "connection reset" */
+	abort_sends_nothing(); /* the pending SEND: "connection reset" */
 	h_expect_no_ev();
-	cr_assert_eq(h_state(), TD_TCP_CLOSED);
 	cr_assert_eq(td_tcp_state(H.st, H.c), TD_TCP_CLOSED);
 	h_adv_ms(100 * 1000);
 	h_expect_none(); /* no SYN retransmission */
@@ -836,12 +680,8 @@ Test(calls, c17_abort_in_syn_sent, .init = h_setup, .fini = h_teardown)
 
 Test(calls, c17_abort_in_closing, .init = h_setup, .fini = h_teardown)
 {
-	reach_closing();
-	h_ev_drain();
-	cr_assert_eq(td_tcp_abort(H.st, H.c), 0);
-	h_expect_none();
-	h_expect_ev(TD_TCP_EV_RESET, TD_ECONNRESET);
-	cr_assert_eq(h_state(), TD_TCP_CLOSED);
+	h_goto_state(TD_TCP_CLOSING);
+	abort_sends_nothing();
 	h_adv_ms(100 * 1000);
 	h_expect_none(); /* no FIN retransmission */
 	h_release();
@@ -850,17 +690,13 @@ Test(calls, c17_abort_in_closing, .init = h_setup, .fini = h_teardown)
 
 Test(calls, c17_abort_in_last_ack, .init = h_setup, .fini = h_teardown)
 {
-	reach_last_ack();
-	h_ev_drain();
-	cr_assert_eq(td_tcp_abort(H.st, H.c), 0);
-	h_expect_none();
-	h_expect_ev(TD_TCP_EV_RESET, TD_ECONNRESET);
-	cr_assert_eq(h_state(), TD_TCP_CLOSED);
+	h_goto_state(TD_TCP_LAST_ACK);
+	abort_sends_nothing();
 	h_release();
 	h_assert_pools_full();
 	/* The ACK of our FIN now finds no connection. */
 	h_in(A, 301, 101, 0, 1000);
-	expect_bare_rst(101);
+	h_expect_rst(101);
 	h_expect_none();
 }
 
@@ -868,7 +704,7 @@ Test(calls, c17_abort_in_time_wait_deletes_entry, .init = h_setup, .fini = h_tea
 {
 	struct td_tcp_tw_info tw;
 
-	reach_time_wait();
+	h_goto_state(TD_TCP_TIME_WAIT);
 	cr_assert_eq(td_tcp_tw_info(H.st, &H.t, &tw), 0);
 	uint64_t killed = h_stats()->ends[TD_TCP_END_TW_KILLED];
 	cr_assert_eq(td_tcp_abort(H.st, H.c), 0);
@@ -881,7 +717,7 @@ Test(calls, c17_abort_in_time_wait_deletes_entry, .init = h_setup, .fini = h_tea
 	h_assert_pools_full();
 	/* The peer's retransmitted FIN finds nothing now. */
 	h_in(F | A, 300, 101, 0, 1000);
-	expect_bare_rst(101);
+	h_expect_rst(101);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -916,7 +752,7 @@ Test(calls, c18_abort_in_established, .init = h_setup, .fini = h_teardown)
 
 Test(calls, c18_abort_in_syn_received, .init = h_setup, .fini = h_teardown)
 {
-	passive_syn_received();
+	h_passive_open(0, 0, NULL, 0);
 	cr_assert_eq(td_tcp_abort(H.st, H.c), 0);
 	h_expect(R | A, 1, 1, 0);
 	expect_aborted_quietly();
@@ -926,9 +762,7 @@ Test(calls, c18_abort_in_syn_received, .init = h_setup, .fini = h_teardown)
 Test(calls, c18_abort_in_fin_wait_1, .init = h_setup, .fini = h_teardown)
 {
 	h_establish();
-	cr_assert_eq(h_send(500), 500);
-	cr_assert_eq(td_tcp_shutdown(H.st, H.c), 0);
-	expect_data_and_fin(100, 300, 500, 0);
+	h_assert_sent_bytes(h_send_and_close(500, 300), 0);
 	cr_assert_eq(h_state(), TD_TCP_FIN_WAIT_1);
 	h_ev_drain();
 	cr_assert_eq(td_tcp_abort(H.st, H.c), 0);
@@ -938,8 +772,7 @@ Test(calls, c18_abort_in_fin_wait_1, .init = h_setup, .fini = h_teardown)
 
 Test(calls, c18_abort_in_fin_wait_2, .init = h_setup, .fini = h_teardown)
 {
-	reach_fin_wait_2();
-	h_ev_drain();
+	h_goto_state(TD_TCP_FIN_WAIT_2);
 	cr_assert_eq(td_tcp_abort(H.st, H.c), 0);
 	h_expect(R | A, 101, 300, 0);
 	expect_aborted_quietly();
@@ -947,9 +780,7 @@ Test(calls, c18_abort_in_fin_wait_2, .init = h_setup, .fini = h_teardown)
 
 Test(calls, c18_abort_in_close_wait, .init = h_setup, .fini = h_teardown)
 {
-	h_establish();
-	h_in(F | A, 300, 100, 0, 1000);
-	h_expect(A, 100, 301, 0);
+	h_goto_state(TD_TCP_CLOSE_WAIT);
 	cr_assert_eq(h_send(500), 500);
 	h_expect(P | A, 100, 301, 500);
 	h_ev_drain();
@@ -984,9 +815,7 @@ Test(calls, c19_release_with_linger0_is_abort, .init = h_setup, .fini = h_teardo
 
 Test(halfclose, c95_shut_wr_is_close, .init = h_setup, .fini = h_teardown)
 {
-	h_establish();
-	cr_assert_eq(td_tcp_shutdown(H.st, H.c), 0);
-	h_expect(F | A, 100, 300, 0);
+	h_goto_state(TD_TCP_FIN_WAIT_1);
 	cr_assert_eq(h_send(10), -TD_EPIPE);
 	h_expect_none();
 
@@ -1018,8 +847,7 @@ Test(halfclose, c95_shut_wr_fin_follows_pending_data, .init = h_setup, .fini = h
 
 Test(halfclose, c96_held_fin_wait_2_has_no_timeout, .init = h_setup, .fini = h_teardown)
 {
-	reach_fin_wait_2();
-	h_ev_drain();
+	h_goto_state(TD_TCP_FIN_WAIT_2);
 	cr_assert(!h_info().fw2_armed);
 	h_adv_ms(3600ull * 1000);
 	h_expect_none();
@@ -1028,7 +856,7 @@ Test(halfclose, c96_held_fin_wait_2_has_no_timeout, .init = h_setup, .fini = h_t
 	cr_assert_eq(td_tcp_state(H.st, H.c), TD_TCP_FIN_WAIT_2);
 
 	h_in(P | A, 300, 101, 10, 1000);
-	expect_ev_kind(TD_TCP_EV_READABLE);
+	h_expect_ev_kind(TD_TCP_EV_READABLE);
 	expect_recv_bytes(300, 10);
 	h_adv_ms(40);
 	h_expect(A, 101, 310, 0);
@@ -1044,7 +872,7 @@ Test(halfclose, c97_half_closed_window_keeps_opening, .init = h_setup, .fini = h
 
 	H.cfg.rcvbuf = 2000;
 	h_restart(&H.cfg);
-	reach_fin_wait_2();
+	h_goto_state(TD_TCP_FIN_WAIT_2);
 
 	/* The peer fills the buffer. */
 	segs[0] = h_seg(A, 300, 101, 1000, 1000);
@@ -1058,8 +886,7 @@ Test(halfclose, c97_half_closed_window_keeps_opening, .init = h_setup, .fini = h
 	/* The user reads everything: the window opens to 2000 at once or
 	 * within the delayed-ACK time. */
 	cr_assert_eq(h_recv_into(buf, sizeof(buf)), 2000);
-	for (uint32_t i = 0; i < 2000; i++)
-		cr_assert_eq(buf[i], (uint8_t)(300 + i));
+	h_assert_peer_bytes(buf, 2000, 300);
 	if (h_pending() == 0)
 		h_adv_ms(40);
 	o = h_expect(A, 101, 2300, 0);
@@ -1070,8 +897,7 @@ Test(halfclose, c97_half_closed_window_keeps_opening, .init = h_setup, .fini = h
 	for (int k = 0; k < 10; k++, seq += 1000) {
 		h_in(A, seq, 101, 1000, 1000);
 		cr_assert_eq(h_recv_into(buf, sizeof(buf)), 1000, "segment at %u not taken", seq);
-		for (uint32_t i = 0; i < 1000; i++)
-			cr_assert_eq(buf[i], (uint8_t)(seq + i));
+		h_assert_peer_bytes(buf, 1000, seq);
 		h_adv_ms(40);
 	}
 	h_drain();
@@ -1104,8 +930,7 @@ Test(halfclose, c98_shut_rd_then_shut_rdwr, .init = h_setup, .fini = h_teardown)
 	/* SHUT_RDWR = SHUT_RD (again: no effect) then CLOSE. */
 	cr_assert_eq(td_tcp_shutdown_rd(H.st, H.c), 0);
 	h_expect_none();
-	cr_assert_eq(td_tcp_shutdown(H.st, H.c), 0);
-	h_expect(F | A, 100, 1300, 0);
+	h_close_expect_fin(1300);
 	h_expect_none();
 	cr_assert_eq(h_send(10), -TD_EPIPE);
 	cr_assert_eq(h_state(), TD_TCP_FIN_WAIT_1);

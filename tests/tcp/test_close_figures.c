@@ -16,57 +16,6 @@
 
 static const struct td_tcp_open_opts buffered = {.stream = TD_TCP_STREAM_BUFFER};
 
-/* Assert the next unread event is @ev, whatever its err, and return it. */
-static const struct h_ev *
-expect_ev_kind(enum td_tcp_event ev)
-{
-	const struct h_ev *e = h_ev_next();
-
-	cr_assert_not_null(e, "expected event %s, got none", td_tcp_event_name(ev));
-	cr_assert_eq(e->ev, ev, "expected event %s, got %s", td_tcp_event_name(ev),
-		     td_tcp_event_name(e->ev));
-	return e;
-}
-
-/* Assert the next segment is a RST without ACK at @seq (its ACK field means
- * nothing and is not compared). */
-static void
-expect_bare_rst(uint32_t seq)
-{
-	const struct h_out *o = h_next();
-
-	cr_assert_not_null(o, "expected R %u:%u(0), got nothing", seq, seq);
-	cr_assert(o->flags == R && o->seq == seq && o->len == 0,
-		  "expected R %u:%u(0), got flags 0x%02x %u:%u(%u) ack %u", seq, seq, o->flags,
-		  o->seq, o->seq + o->len, o->len, o->ack);
-}
-
-/* Data [seq, seq + len) and the FIN after it, as one FP. or as P. then F. */
-static void
-expect_data_and_fin(uint32_t seq, uint32_t ack, uint32_t len)
-{
-	const struct h_out *o = h_next();
-
-	cr_assert_not_null(o, "expected P. %u:%u(%u) ack %u and the FIN, got nothing", seq,
-			   seq + len, len, ack);
-	cr_assert(o->seq == seq && o->ack == ack && o->len == len &&
-			  (o->flags == (P | A) || o->flags == (F | P | A)),
-		  "expected (F)P. %u:%u(%u) ack %u, got flags 0x%02x %u:%u(%u) ack %u", seq,
-		  seq + len, len, ack, o->flags, o->seq, o->seq + o->len, o->len, o->ack);
-	if (!(o->flags & F))
-		h_expect(F | A, seq + len, ack, 0);
-}
-
-/* The index in H.ev of the first event @ev, or -1. */
-static int
-ev_index(enum td_tcp_event ev)
-{
-	for (unsigned i = 0; i < H.nev; i++)
-		if (H.ev[i].ev == ev)
-			return (int)i;
-	return -1;
-}
-
 /* Snapshot of the end counters, and a check that exactly one of them moved,
  * by one, since the snapshot (C-48). */
 struct ends {
@@ -95,30 +44,6 @@ expect_only_end(const struct ends *before, enum td_tcp_end which)
 	}
 }
 
-/* Inject a segment on another 4-tuple. */
-static void
-in_tuple(const struct td_tuple *t, uint8_t flags, uint32_t seq, uint32_t ack, uint32_t len)
-{
-	struct td_seg s = h_seg(flags, seq, ack, len, 1000);
-
-	s.tuple = *t;
-	td_tcp_input(H.st, &s);
-}
-
-/* Drive the default connection through Figure 12 as TCP A up to TIME-WAIT. */
-static void
-active_close_to_time_wait(void)
-{
-	cr_assert_eq(td_tcp_shutdown(H.st, H.c), 0);
-	h_expect(F | A, 100, 300, 0);
-	h_in(A, 300, 101, 0, 1000);
-	h_expect_none();
-	h_in(F | A, 300, 101, 0, 1000);
-	h_expect(A, 101, 301, 0);
-	h_expect_none();
-	cr_assert_eq(h_state(), TD_TCP_TIME_WAIT);
-}
-
 /* ------------------------------------------------------------------------ */
 /* C-43: the user is told the peer closed                                    */
 
@@ -127,7 +52,7 @@ Test(told, c43_peer_fin_fires_one_peer_closed, .init = h_setup, .fini = h_teardo
 	h_establish();
 	h_in(F | A, 300, 100, 0, 1000);
 	h_expect(A, 100, 301, 0);
-	expect_ev_kind(TD_TCP_EV_PEER_CLOSED);
+	h_expect_ev_kind(TD_TCP_EV_PEER_CLOSED);
 	h_expect_no_ev();
 	/* A retransmitted FIN is re-acknowledged but not reported again. */
 	h_in(F | A, 300, 100, 0, 1000);
@@ -140,11 +65,11 @@ Test(told, c43_readable_comes_before_peer_closed, .init = h_setup, .fini = h_tea
 {
 	h_establish();
 	h_in(P | A, 300, 100, 10, 1000);
-	expect_ev_kind(TD_TCP_EV_READABLE);
+	h_expect_ev_kind(TD_TCP_EV_READABLE);
 	h_expect_no_ev();
 	h_in(F | A, 310, 100, 0, 1000);
 	h_expect(A, 100, 311, 0);
-	expect_ev_kind(TD_TCP_EV_PEER_CLOSED);
+	h_expect_ev_kind(TD_TCP_EV_PEER_CLOSED);
 	h_expect_no_ev();
 	cr_assert_eq(td_tcp_readable(H.c), 10);
 }
@@ -155,8 +80,8 @@ Test(told, c43_readable_before_peer_closed_same_segment, .init = h_setup, .fini 
 	h_establish();
 	h_in(F | P | A, 300, 100, 10, 1000);
 	h_expect(A, 100, 311, 0);
-	expect_ev_kind(TD_TCP_EV_READABLE);
-	expect_ev_kind(TD_TCP_EV_PEER_CLOSED);
+	h_expect_ev_kind(TD_TCP_EV_READABLE);
+	h_expect_ev_kind(TD_TCP_EV_PEER_CLOSED);
 	h_expect_no_ev();
 }
 
@@ -174,11 +99,10 @@ Test(told, c44_pending_receives_complete_at_fin, .init = h_setup, .fini = h_tear
 	cr_assert_eq(h_recv(64), -TD_EAGAIN); /* the RECEIVE is pending */
 	h_in(F | P | A, 300, 100, 10, 1000);
 	h_expect(A, 100, 311, 0);
-	expect_ev_kind(TD_TCP_EV_READABLE);
-	expect_ev_kind(TD_TCP_EV_PEER_CLOSED);
+	h_expect_ev_kind(TD_TCP_EV_READABLE);
+	h_expect_ev_kind(TD_TCP_EV_PEER_CLOSED);
 	cr_assert_eq(h_recv_into(buf, sizeof(buf)), 10);
-	for (int i = 0; i < 10; i++)
-		cr_assert_eq(buf[i], (uint8_t)(300 + i));
+	h_assert_peer_bytes(buf, 10, 300);
 	cr_assert_eq(h_recv_into(buf, sizeof(buf)), 0);
 	cr_assert_eq(h_state(), TD_TCP_CLOSE_WAIT);
 }
@@ -189,10 +113,9 @@ Test(told, c44_pending_receives_complete_at_fin, .init = h_setup, .fini = h_tear
 /* C-45, normal close as TCP A: CLOSED with no error on entering TIME-WAIT. */
 Test(told, c45_reason_normal_close_active, .init = h_setup, .fini = h_teardown)
 {
-	h_establish();
-	active_close_to_time_wait();
+	h_goto_state(TD_TCP_TIME_WAIT);
 	cr_assert_eq(h_ev_count(TD_TCP_EV_CLOSED), 1);
-	cr_assert_eq(H.ev[ev_index(TD_TCP_EV_CLOSED)].err, 0);
+	cr_assert_eq(h_ev_first(TD_TCP_EV_CLOSED)->err, 0);
 	cr_assert_eq(h_ev_count(TD_TCP_EV_RESET) + h_ev_count(TD_TCP_EV_TIMED_OUT), 0);
 	cr_assert_eq(td_tcp_take_error(H.c), 0);
 	/* The expiry of TIME-WAIT tells nothing more. */
@@ -204,16 +127,12 @@ Test(told, c45_reason_normal_close_active, .init = h_setup, .fini = h_teardown)
 /* C-45, normal close as TCP B: CLOSED with no error on deletion in LAST-ACK. */
 Test(told, c45_reason_normal_close_passive, .init = h_setup, .fini = h_teardown)
 {
-	h_establish();
-	h_in(F | A, 300, 100, 0, 1000);
-	h_expect(A, 100, 301, 0);
-	cr_assert_eq(td_tcp_shutdown(H.st, H.c), 0);
-	h_expect(F | A, 100, 301, 0);
+	h_goto_state(TD_TCP_LAST_ACK);
 	cr_assert_eq(h_ev_count(TD_TCP_EV_CLOSED), 0);
 	h_in(A, 301, 101, 0, 1000);
 	cr_assert_eq(h_state(), TD_TCP_CLOSED);
 	cr_assert_eq(h_ev_count(TD_TCP_EV_CLOSED), 1);
-	cr_assert_eq(H.ev[ev_index(TD_TCP_EV_CLOSED)].err, 0);
+	cr_assert_eq(h_ev_first(TD_TCP_EV_CLOSED)->err, 0);
 	cr_assert_eq(h_ev_count(TD_TCP_EV_RESET) + h_ev_count(TD_TCP_EV_TIMED_OUT), 0);
 	cr_assert_eq(td_tcp_take_error(H.c), 0);
 }
@@ -235,8 +154,7 @@ Test(told, c45_reason_user_timeout, .init = h_setup, .fini = h_teardown)
 	h_establish();
 	td_tcp_set_user_timeout(H.c, 5000);
 	uint64_t t0 = H.now_us;
-	cr_assert_eq(td_tcp_shutdown(H.st, H.c), 0);
-	h_expect(F | A, 100, 300, 0);
+	h_close_expect_fin(300);
 	h_adv_ms(4999);
 	cr_assert_eq(h_state(), TD_TCP_FIN_WAIT_1);
 	cr_assert_eq(h_ev_count(TD_TCP_EV_TIMED_OUT), 0);
@@ -245,7 +163,7 @@ Test(told, c45_reason_user_timeout, .init = h_setup, .fini = h_teardown)
 	cr_assert_eq(h_state(), TD_TCP_CLOSED);
 	h_expect_none();
 	cr_assert_eq(h_ev_count(TD_TCP_EV_TIMED_OUT), 1);
-	const struct h_ev *e = &H.ev[ev_index(TD_TCP_EV_TIMED_OUT)];
+	const struct h_ev *e = h_ev_first(TD_TCP_EV_TIMED_OUT);
 	cr_assert_eq(e->err, TD_ETIMEDOUT);
 	cr_assert_leq(e->t_us - t0, 5001000);
 	cr_assert_eq(h_ev_count(TD_TCP_EV_CLOSED) + h_ev_count(TD_TCP_EV_RESET), 0);
@@ -272,9 +190,7 @@ Test(told, c45_reason_refused, .init = h_setup, .fini = h_teardown)
 Test(told, c46_close_done_in_fin_wait_2, .init = h_setup, .fini = h_teardown)
 {
 	h_establish();
-	cr_assert_eq(h_send(10), 10);
-	cr_assert_eq(td_tcp_shutdown(H.st, H.c), 0);
-	expect_data_and_fin(100, 300, 10);
+	h_send_and_close(10, 300);
 	h_in(A, 300, 110, 0, 1000);
 	cr_assert_eq(h_ev_count(TD_TCP_EV_CLOSE_DONE), 0, "CLOSE done before the FIN was ACKed");
 	cr_assert_eq(h_state(), TD_TCP_FIN_WAIT_1);
@@ -286,27 +202,18 @@ Test(told, c46_close_done_in_fin_wait_2, .init = h_setup, .fini = h_teardown)
 
 Test(told, c46_close_done_closing_to_time_wait, .init = h_setup, .fini = h_teardown)
 {
-	h_establish();
-	cr_assert_eq(td_tcp_shutdown(H.st, H.c), 0);
-	h_expect(F | A, 100, 300, 0);
-	h_in(F | A, 300, 100, 0, 1000);
-	h_expect(A, 101, 301, 0);
-	cr_assert_eq(h_state(), TD_TCP_CLOSING);
+	h_goto_state(TD_TCP_CLOSING);
 	cr_assert_eq(h_ev_count(TD_TCP_EV_CLOSE_DONE), 0);
 	h_in(A, 301, 101, 0, 1000);
 	cr_assert_eq(h_state(), TD_TCP_TIME_WAIT);
 	cr_assert_eq(h_ev_count(TD_TCP_EV_CLOSE_DONE), 1);
 	cr_assert_eq(h_ev_count(TD_TCP_EV_CLOSED), 1);
-	cr_assert_lt(ev_index(TD_TCP_EV_CLOSE_DONE), ev_index(TD_TCP_EV_CLOSED));
+	cr_assert_lt(h_ev_first(TD_TCP_EV_CLOSE_DONE), h_ev_first(TD_TCP_EV_CLOSED));
 }
 
 Test(told, c46_close_done_last_ack_deleted, .init = h_setup, .fini = h_teardown)
 {
-	h_establish();
-	h_in(F | A, 300, 100, 0, 1000);
-	h_expect(A, 100, 301, 0);
-	cr_assert_eq(td_tcp_shutdown(H.st, H.c), 0);
-	h_expect(F | A, 100, 301, 0);
+	h_goto_state(TD_TCP_LAST_ACK);
 	h_in(A, 301, 100, 0, 1000); /* a duplicate ACK: not our FIN */
 	cr_assert_eq(h_ev_count(TD_TCP_EV_CLOSE_DONE), 0);
 	cr_assert_eq(h_state(), TD_TCP_LAST_ACK);
@@ -314,20 +221,18 @@ Test(told, c46_close_done_last_ack_deleted, .init = h_setup, .fini = h_teardown)
 	cr_assert_eq(h_state(), TD_TCP_CLOSED);
 	cr_assert_eq(h_ev_count(TD_TCP_EV_CLOSE_DONE), 1);
 	cr_assert_eq(h_ev_count(TD_TCP_EV_CLOSED), 1);
-	cr_assert_lt(ev_index(TD_TCP_EV_CLOSE_DONE), ev_index(TD_TCP_EV_CLOSED));
+	cr_assert_lt(h_ev_first(TD_TCP_EV_CLOSE_DONE), h_ev_first(TD_TCP_EV_CLOSED));
 }
 
 Test(told, c46_close_done_fin_wait_1_to_time_wait, .init = h_setup, .fini = h_teardown)
 {
-	h_establish();
-	cr_assert_eq(td_tcp_shutdown(H.st, H.c), 0);
-	h_expect(F | A, 100, 300, 0);
+	h_goto_state(TD_TCP_FIN_WAIT_1);
 	h_in(F | A, 300, 101, 0, 1000);
 	h_expect(A, 101, 301, 0);
 	cr_assert_eq(h_state(), TD_TCP_TIME_WAIT);
 	cr_assert_eq(h_ev_count(TD_TCP_EV_CLOSE_DONE), 1);
 	cr_assert_eq(h_ev_count(TD_TCP_EV_CLOSED), 1);
-	cr_assert_lt(ev_index(TD_TCP_EV_CLOSE_DONE), ev_index(TD_TCP_EV_CLOSED));
+	cr_assert_lt(h_ev_first(TD_TCP_EV_CLOSE_DONE), h_ev_first(TD_TCP_EV_CLOSED));
 }
 
 /* ------------------------------------------------------------------------ */
@@ -337,8 +242,7 @@ Test(told, c47_retx_warning_once_at_third_retransmission, .init = h_setup, .fini
 {
 	h_establish();
 	uint64_t t0 = H.now_us;
-	cr_assert_eq(td_tcp_shutdown(H.st, H.c), 0);
-	h_expect(F | A, 100, 300, 0);
+	h_close_expect_fin(300);
 	/* FIN at t = 0, 1, 3, 7 s. */
 	static const uint64_t at_ms[] = {1000, 3000, 7000};
 	for (unsigned k = 0; k < 3; k++) {
@@ -352,7 +256,7 @@ Test(told, c47_retx_warning_once_at_third_retransmission, .init = h_setup, .fini
 		cr_assert_eq(o->t_us - t0, at_ms[k] * 1000);
 	}
 	cr_assert_eq(h_ev_count(TD_TCP_EV_RETX_WARNING), 1);
-	const struct h_ev *e = &H.ev[ev_index(TD_TCP_EV_RETX_WARNING)];
+	const struct h_ev *e = h_ev_first(TD_TCP_EV_RETX_WARNING);
 	cr_assert_eq(e->t_us - t0, 7000000);
 	cr_assert_eq(h_state(), TD_TCP_FIN_WAIT_1, "the report must come before any abort");
 	/* Once only: the next retransmissions raise no more. */
@@ -367,11 +271,7 @@ Test(told, c48_count_normal_close, .init = h_setup, .fini = h_teardown)
 {
 	struct ends b = ends_now();
 
-	h_establish();
-	h_in(F | A, 300, 100, 0, 1000);
-	h_expect(A, 100, 301, 0);
-	cr_assert_eq(td_tcp_shutdown(H.st, H.c), 0);
-	h_expect(F | A, 100, 301, 0);
+	h_goto_state(TD_TCP_LAST_ACK);
 	h_in(A, 301, 101, 0, 1000);
 	cr_assert_eq(h_state(), TD_TCP_CLOSED);
 	h_release();
@@ -434,11 +334,7 @@ Test(told, c48_count_fin_wait_2_timeout, .init = h_setup, .fini = h_teardown)
 {
 	struct ends b = ends_now();
 
-	h_establish();
-	h_release();
-	h_expect(F | A, 100, 300, 0);
-	h_in(A, 300, 101, 0, 1000);
-	cr_assert_eq(h_state(), TD_TCP_FIN_WAIT_2);
+	h_orphan_fin_wait_2();
 	h_adv_ms(60 * 1000);
 	cr_assert_eq(h_state(), TD_TCP_CLOSED);
 	h_adv_ms(100 * 1000);
@@ -451,8 +347,7 @@ Test(told, c48_count_time_wait_expiry, .init = h_setup, .fini = h_teardown)
 {
 	struct ends b = ends_now();
 
-	h_establish();
-	active_close_to_time_wait();
+	h_goto_state(TD_TCP_TIME_WAIT);
 	h_release();
 	h_adv_ms(60 * 1000);
 	cr_assert_eq(h_state(), TD_TCP_CLOSED);
@@ -469,13 +364,7 @@ Test(told, c48_count_time_wait_recycled, .init = h_setup, .fini = h_teardown)
 	struct ends b = ends_now();
 	struct ends mid = b;
 	for (int i = 0; i < 3; i++) {
-		struct td_tcp_conn *c = h_establish_ex(&t[i], 1000, 1000, NULL, 0);
-		cr_assert_eq(td_tcp_shutdown(H.st, c), 0);
-		h_expect(F | A, 100, 300, 0);
-		in_tuple(&t[i], F | A, 300, 101, 0);
-		h_expect(A, 101, 301, 0);
-		cr_assert_eq(td_tcp_lookup_state(H.st, &t[i]), TD_TCP_TIME_WAIT);
-		td_tcp_release(H.st, c);
+		h_tw_tuple(&t[i]);
 		if (i == 1)
 			mid = ends_now();
 		h_adv_ms(1000);
@@ -488,8 +377,8 @@ Test(told, c48_count_time_wait_recycled, .init = h_setup, .fini = h_teardown)
 	cr_assert_eq(h_stats()->ends[TD_TCP_END_TW_EXPIRED], b.n[TD_TCP_END_TW_EXPIRED]);
 	/* The third connection's entry into TIME-WAIT moved only "recycled". */
 	expect_only_end(&mid, TD_TCP_END_TW_RECYCLED);
-	in_tuple(&t[0], A, 301, 101, 0);
-	expect_bare_rst(101);
+	h_in_tuple(&t[0], A, 301, 101, 0, 1000);
+	h_expect_rst(101);
 	/* The two others expire normally: exactly two more endings. */
 	h_adv_ms(100 * 1000);
 	cr_assert_eq(h_stats()->ends[TD_TCP_END_TW_EXPIRED], b.n[TD_TCP_END_TW_EXPIRED] + 2);
@@ -507,8 +396,7 @@ Test(figures, c99_normal_close_as_tcp_a, .init = h_setup, .fini = h_teardown)
 	cr_assert_eq(h_state(), TD_TCP_ESTABLISHED);
 
 	/* 2. (Close) FIN-WAIT-1 --> <SEQ=100><ACK=300><CTL=FIN,ACK> */
-	cr_assert_eq(td_tcp_shutdown(H.st, H.c), 0);
-	h_expect(F | A, 100, 300, 0);
+	h_close_expect_fin(300);
 	h_expect_none();
 	cr_assert_eq(h_state(), TD_TCP_FIN_WAIT_1);
 
@@ -538,14 +426,7 @@ Test(figures, c99_normal_close_as_tcp_a, .init = h_setup, .fini = h_teardown)
  * ISS 299 and the peer's 99. */
 Test(figures, c99_normal_close_as_tcp_b, .init = h_setup, .fini = h_teardown)
 {
-	static const uint8_t mss1000[] = {2, 4, 1000 >> 8, 1000 & 0xff};
-
-	H.isn = 299;
-	cr_assert_eq(td_tcp_listen(H.st, 4, NULL, 40000, &buffered), 0);
-	h_in_opts(S, 99, 0, 0, 1000, mss1000, sizeof(mss1000));
-	h_expect(S | A, 299, 100, 0);
-	const struct h_ev *e = expect_ev_kind(TD_TCP_EV_ACCEPTED);
-	H.c = e->c;
+	h_passive_open(299, 99, h_mss_1000, sizeof(h_mss_1000));
 	h_in(A, 100, 300, 0, 1000);
 	h_expect_none();
 
@@ -558,7 +439,7 @@ Test(figures, c99_normal_close_as_tcp_b, .init = h_setup, .fini = h_teardown)
 	h_expect(A, 300, 101, 0);
 	h_expect_none();
 	cr_assert_eq(h_state(), TD_TCP_CLOSE_WAIT);
-	expect_ev_kind(TD_TCP_EV_PEER_CLOSED);
+	h_expect_ev_kind(TD_TCP_EV_PEER_CLOSED);
 
 	/* 3. that ACK is the figure's <SEQ=300><ACK=101><CTL=ACK>, checked above. */
 
@@ -573,7 +454,7 @@ Test(figures, c99_normal_close_as_tcp_b, .init = h_setup, .fini = h_teardown)
 	h_expect_none();
 	cr_assert_eq(h_state(), TD_TCP_CLOSED);
 	cr_assert_eq(td_tcp_state(H.st, H.c), TD_TCP_CLOSED);
-	expect_ev_kind(TD_TCP_EV_CLOSE_DONE);
+	h_expect_ev_kind(TD_TCP_EV_CLOSE_DONE);
 	h_expect_ev(TD_TCP_EV_CLOSED, 0);
 	/* No TIME-WAIT for TCP B. */
 	struct td_tcp_tw_info tw;
@@ -592,8 +473,7 @@ Test(figures, c100_simultaneous_close_through_closing, .init = h_setup, .fini = 
 	h_establish();
 
 	/* 2. (Close) FIN-WAIT-1 --> <SEQ=100><ACK=300><CTL=FIN,ACK> */
-	cr_assert_eq(td_tcp_shutdown(H.st, H.c), 0);
-	h_expect(F | A, 100, 300, 0);
+	h_close_expect_fin(300);
 	h_expect_none();
 	cr_assert_eq(h_state(), TD_TCP_FIN_WAIT_1);
 

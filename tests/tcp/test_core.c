@@ -321,44 +321,22 @@ Test(core, config_defaults_match_conformance, .init = h_setup, .fini = h_teardow
 	cr_assert_eq(td_tcp_config_validate(&c, err, sizeof(err)), 0, "defaults rejected: %s", err);
 }
 
-static void
-expect_set_error(const char *name, const char *value, int want, const char *must1,
-		 const char *must2, const char *must3)
-{
-	struct td_tcp_config c;
-	char err[256];
-
-	td_tcp_config_defaults(&c);
-	memset(err, 0, sizeof(err));
-	int rc = td_tcp_config_set(&c, name, value, err, sizeof(err));
-	cr_assert_eq(rc, want, "set %s=%s returned %d, expected %d (%s)", name, value, rc, want,
-		     err);
-	const char *must[] = {must1, must2, must3};
-	for (unsigned i = 0; i < 3; i++)
-		if (must[i] != NULL)
-			cr_assert(strstr(err, must[i]) != NULL,
-				  "set %s=%s: error \"%s\" lacks \"%s\"", name, value, err,
-				  must[i]);
-	char *nl = strchr(err, '\n');
-	cr_assert(nl == NULL || nl[1] == 0, "error is more than one line: \"%s\"", err);
-}
-
 /* C-53, C-61: out-of-range values name the field and the accepted range. */
 Test(core, config_set_range_errors, .init = h_setup, .fini = h_teardown)
 {
-	expect_set_error("rto_max_ms", "30000", -TD_ERANGE, "rto_max_ms", "60000", "3600000");
-	expect_set_error("delack_ms", "500", -TD_ERANGE, "delack_ms", "499", NULL);
-	expect_set_error("msl_ms", "0", -TD_ERANGE, "msl_ms", "600000", NULL);
-	expect_set_error("rfc1337", "2", -TD_ERANGE, "rfc1337", NULL, NULL);
+	h_expect_config_error("rto_max_ms", "30000", -TD_ERANGE, "rto_max_ms", "60000", "3600000");
+	h_expect_config_error("delack_ms", "500", -TD_ERANGE, "delack_ms", "499", NULL);
+	h_expect_config_error("msl_ms", "0", -TD_ERANGE, "msl_ms", "600000", NULL);
+	h_expect_config_error("rfc1337", "2", -TD_ERANGE, "rfc1337", NULL, NULL);
 }
 
 Test(core, config_set_unknown_and_malformed, .init = h_setup, .fini = h_teardown)
 {
-	expect_set_error("no_such_field", "1", -TD_EINVAL, "no_such_field", NULL, NULL);
-	expect_set_error("delack", "40", -TD_EINVAL, "delack", NULL, NULL);
-	expect_set_error("delack_ms", "forty", -TD_EINVAL, "delack_ms", NULL, NULL);
-	expect_set_error("delack_ms", "40ms", -TD_EINVAL, "delack_ms", NULL, NULL);
-	expect_set_error("delack_ms", "", -TD_EINVAL, "delack_ms", NULL, NULL);
+	h_expect_config_error("no_such_field", "1", -TD_EINVAL, "no_such_field", NULL, NULL);
+	h_expect_config_error("delack", "40", -TD_EINVAL, "delack", NULL, NULL);
+	h_expect_config_error("delack_ms", "forty", -TD_EINVAL, "delack_ms", NULL, NULL);
+	h_expect_config_error("delack_ms", "40ms", -TD_EINVAL, "delack_ms", NULL, NULL);
+	h_expect_config_error("delack_ms", "", -TD_EINVAL, "delack_ms", NULL, NULL);
 }
 
 Test(core, config_set_valid_values, .init = h_setup, .fini = h_teardown)

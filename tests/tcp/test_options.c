@@ -2,7 +2,7 @@
 /*
  * CONFORMANCE.md section 7: options in the closing states (C-82 .. C-89).
  *
- * The connections here are made by handshake() below rather than
+ * The connections here are made by h_handshake() rather than
  * h_establish(), so that the peer's SYN-ACK can echo our SYN's TSval and
  * offer exactly the options a test needs. The result is the default state of
  * CONFORMANCE.md (SND.UNA = SND.NXT = 100, RCV.NXT = 300, peer window 1000)
@@ -13,130 +13,23 @@
 
 #include "harness.h"
 
-#define US(ms) (1000000ull + (uint64_t)(ms)*1000ull)
-#define TICK_US 1000ull
-
-static void
-run_to_us(uint64_t end)
-{
-	for (unsigned guard = 0; guard < 1000000; guard++) {
-		uint64_t nt = td_tcp_next_timer(H.st);
-
-		if (nt == UINT64_MAX || nt > end)
-			break;
-		h_adv_us(nt > H.now_us ? nt - H.now_us : 1);
-	}
-	if (end > H.now_us)
-		h_adv_us(end - H.now_us);
-}
-
-static void
-run_to_ms(uint64_t ms)
-{
-	run_to_us(US(ms));
-}
-
-/* What the peer offers in its SYN-ACK. */
-struct hs {
-	uint16_t wnd; /* 0: 1000 */
-	uint16_t mss; /* 0: 1000 */
-	bool ts;
-	bool sack;
-	int wscale; /* the peer's shift; -1: no option */
-};
-
-/* Our SYN, and our TSval at harness time 0 (TS clock: 1 ms). */
-static struct h_out syn_seen;
-static uint32_t ts_base;
-
-static uint8_t *
-put32(uint8_t *p, uint32_t v)
-{
-	p[0] = v >> 24, p[1] = v >> 16, p[2] = v >> 8, p[3] = v;
-	return p + 4;
-}
-
-/* Active open on the default 4-tuple at the current time; sets H.c. */
-static struct td_tcp_conn *
-handshake(const struct hs *p)
-{
-	struct td_tcp_open_opts oo = {.stream = TD_TCP_STREAM_BUFFER};
-	struct td_tcp_conn *c = NULL;
-	uint8_t o[40], *q = o;
-	uint16_t mss = p->mss ? p->mss : 1000;
-
-	cr_assert_eq(td_tcp_connect(H.st, &H.t, &oo, &c), 0);
-	const struct h_out *syn = h_next();
-	cr_assert_not_null(syn, "no SYN");
-	cr_assert_eq(syn->flags, S);
-	syn_seen = *syn;
-	*q++ = 2, *q++ = 4, *q++ = mss >> 8, *q++ = mss & 0xff;
-	if (p->ts) {
-		cr_assert(syn->opts.has & TD_OPT_TS, "our SYN offers no timestamps");
-		ts_base = syn->opts.ts_val - (uint32_t)((syn->t_us - US(0)) / 1000);
-		if (p->sack)
-			*q++ = 4, *q++ = 2;
-		else
-			*q++ = 1, *q++ = 1;
-		*q++ = 8, *q++ = 10;
-		q = put32(q, 500);
-		q = put32(q, syn->opts.ts_val);
-	} else if (p->sack) {
-		*q++ = 1, *q++ = 1, *q++ = 4, *q++ = 2;
-	}
-	if (p->wscale >= 0)
-		*q++ = 1, *q++ = 3, *q++ = 3, *q++ = (uint8_t)p->wscale;
-	struct td_seg s = {.tuple = H.t,
-			   .seq = 299,
-			   .ack = syn->seq + 1,
-			   .wnd = p->wnd ? p->wnd : 1000,
-			   .flags = S | A,
-			   .opts = o,
-			   .optlen = (uint8_t)(q - o)};
-	td_tcp_input(H.st, &s);
-	h_expect(A, 100, 300, 0);
-	cr_assert_eq(td_tcp_state(H.st, c), TD_TCP_ESTABLISHED);
-	H.c = c;
-	struct td_tcp_info i = h_info();
-	cr_assert_eq(i.ts_ok, p->ts, "timestamps %snegotiated", i.ts_ok ? "" : "not ");
-	cr_assert_eq(i.sack_ok, p->sack, "SACK %snegotiated", i.sack_ok ? "" : "not ");
-	td_tcp_reset_rtt(H.st, c);
-	h_drain();
-	h_ev_drain();
-	return c;
-}
-
+/* The default connection with timestamps negotiated. */
 static struct td_tcp_conn *
 handshake_ts(void)
 {
-	return handshake(&(struct hs){.ts = true, .wscale = -1});
+	return h_handshake(&(struct h_hs){.ts = true, .wscale = -1});
 }
 
-/* Assert @o carries nop,nop,TS with TSval from the current clock (to one
- * tick) and TSecr @ecr. */
+/* With timestamps: < P. 300:310(10) with TSval 600 gets its delayed ACK, with
+ * TSecr 600; then the clock is at 100 ms. */
 static void
-expect_ts(const struct h_out *o, uint32_t ecr)
+ts_data_acked_600(void)
 {
-	cr_assert(o->opts.has & TD_OPT_TS, "segment flags 0x%x %u:%u without TSopt", o->flags,
-		  o->seq, o->seq + o->len);
-	uint32_t want = ts_base + (uint32_t)((o->t_us - US(0)) / 1000);
-	cr_assert(o->opts.ts_val + 1 - want <= 2, "TSval %u, expected %u from the clock",
-		  o->opts.ts_val, want);
-	cr_assert_eq(o->opts.ts_ecr, ecr, "TSecr %u, expected TS.Recent %u", o->opts.ts_ecr, ecr);
-}
-
-/* Our current TSval (for the peer's TSecr). */
-static uint32_t
-ts_now(void)
-{
-	return ts_base + (uint32_t)((H.now_us - US(0)) / 1000);
-}
-
-static void
-assert_state(enum td_tcp_state s)
-{
-	cr_assert_eq(h_state(), s, "state %s, expected %s", td_tcp_state_name(h_state()),
-		     td_tcp_state_name(s));
+	handshake_ts();
+	h_in_ts(P | A, 300, 100, 10, 1000, 600, h_ts_now());
+	h_run_to_ms(50);
+	h_expect_ts(h_expect(A, 100, 310, 0), 600);
+	h_at_ms(100);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -147,77 +40,70 @@ Test(options, c82_every_segment_carries_ts, .init = h_setup, .fini = h_teardown)
 {
 	handshake_ts();
 	h_at_ms(1000);
-	cr_assert_eq(td_tcp_shutdown(H.st, H.c), 0);
-	const struct h_out *o = h_expect(F | A, 100, 300, 0);
-	cr_assert_eq(o->opts.ts_val, ts_base + 1000, "FIN TSval %u, expected T+1000 = %u",
-		     o->opts.ts_val, ts_base + 1000);
-	expect_ts(o, 500);
+	const struct h_out *o = h_close_expect_fin(300);
+	cr_assert_eq(o->opts.ts_val, H.ts_base + 1000, "FIN TSval %u, expected T+1000 = %u",
+		     o->opts.ts_val, H.ts_base + 1000);
+	h_expect_ts(o, 500);
 	cr_assert_eq(o->optlen, 12);
 	cr_assert_eq(o->opts.has, TD_OPT_TS);
 
-	run_to_ms(2100);
+	h_run_to_ms(2100);
 	o = h_expect(F | A, 100, 300, 0);
-	expect_ts(o, 500);
-	cr_assert_eq(o->opts.ts_val, ts_base + 2000);
+	h_expect_ts(o, 500);
+	cr_assert_eq(o->opts.ts_val, H.ts_base + 2000);
 
 	h_at_ms(2200);
-	h_in_ts(A, 300, 101, 0, 1000, 600, ts_now());
-	assert_state(TD_TCP_FIN_WAIT_2);
-	h_in_ts(P | A, 300, 101, 10, 1000, 700, ts_now());
-	run_to_ms(2300);
+	h_in_ts(A, 300, 101, 0, 1000, 600, h_ts_now());
+	h_assert_state(TD_TCP_FIN_WAIT_2);
+	h_in_ts(P | A, 300, 101, 10, 1000, 700, h_ts_now());
+	h_run_to_ms(2300);
 	o = h_expect(A, 101, 310, 0); /* delayed ACK */
-	expect_ts(o, 700);
+	h_expect_ts(o, 700);
 
 	/* A challenge ACK (in-window RST, C-78). */
 	h_at_ms(3500);
 	h_in(R, 311, 0, 0, 0);
 	o = h_expect(A, 101, 310, 0);
-	expect_ts(o, 700);
+	h_expect_ts(o, 700);
 
 	h_at_ms(5000);
-	h_in_ts(F | A, 310, 101, 0, 1000, 800, ts_now());
+	h_in_ts(F | A, 310, 101, 0, 1000, 800, h_ts_now());
 	o = h_expect(A, 101, 311, 0);
-	expect_ts(o, 800);
-	assert_state(TD_TCP_TIME_WAIT);
+	h_expect_ts(o, 800);
+	h_assert_state(TD_TCP_TIME_WAIT);
 
 	/* C-66's reply to a retransmitted FIN, from the TIME-WAIT entry. */
 	h_at_ms(35000);
-	h_in_ts(F | A, 310, 101, 0, 1000, 900, ts_now());
+	h_in_ts(F | A, 310, 101, 0, 1000, 900, h_ts_now());
 	o = h_expect(A, 101, 311, 0);
-	cr_assert(o->opts.has & TD_OPT_TS, "TIME-WAIT reply without TSopt");
+	h_expect_tsval(o);
 	cr_assert(o->opts.ts_ecr == 800 || o->opts.ts_ecr == 900, "TSecr %u", o->opts.ts_ecr);
-	uint32_t want = ts_base + 35000;
-	cr_assert(o->opts.ts_val + 1 - want <= 2, "TIME-WAIT TSval %u, expected %u", o->opts.ts_val,
-		  want);
 
 	/* C-68's reply to data in TIME-WAIT. */
 	h_at_ms(40000);
-	h_in_ts(P | A, 311, 101, 10, 1000, 1000, ts_now());
+	h_in_ts(P | A, 311, 101, 10, 1000, 1000, h_ts_now());
 	o = h_expect(A, 101, 311, 0);
-	cr_assert(o->opts.has & TD_OPT_TS, "TIME-WAIT reply without TSopt");
-	want = ts_base + 40000;
-	cr_assert(o->opts.ts_val + 1 - want <= 2, "TIME-WAIT TSval %u, expected %u", o->opts.ts_val,
-		  want);
+	h_expect_tsval(o);
 }
 
 /* C-82: data and its retransmission in CLOSE-WAIT and our FIN in LAST-ACK. */
 Test(options, c82_close_wait_data_and_last_ack_fin_carry_ts, .init = h_setup, .fini = h_teardown)
 {
 	handshake_ts();
-	h_in_ts(F | A, 300, 100, 0, 1000, 550, ts_now());
+	h_in_ts(F | A, 300, 100, 0, 1000, 550, h_ts_now());
 	const struct h_out *o = h_expect(A, 100, 301, 0);
-	expect_ts(o, 550);
+	h_expect_ts(o, 550);
 	h_at_ms(100);
 	cr_assert_eq(h_send(10), 10);
 	o = h_expect(P | A, 100, 301, 10);
-	expect_ts(o, 550);
-	run_to_ms(1150);
+	h_expect_ts(o, 550);
+	h_run_to_ms(1150);
 	o = h_expect(P | A, 100, 301, 10);
-	expect_ts(o, 550);
+	h_expect_ts(o, 550);
 	cr_assert_eq(td_tcp_shutdown(H.st, H.c), 0);
 	o = h_expect(F | A, 110, 301, 0);
-	expect_ts(o, 550);
-	assert_state(TD_TCP_LAST_ACK);
+	h_expect_ts(o, 550);
+	h_assert_state(TD_TCP_LAST_ACK);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -226,15 +112,10 @@ Test(options, c82_close_wait_data_and_last_ack_fin_carry_ts, .init = h_setup, .f
 /* C-83: C-14 with timestamps: RELEASE with unread data. */
 Test(options, c83_rst_on_unread_release_carries_ts, .init = h_setup, .fini = h_teardown)
 {
-	handshake_ts();
-	h_in_ts(P | A, 300, 100, 10, 1000, 600, ts_now());
-	run_to_ms(50);
-	const struct h_out *o = h_expect(A, 100, 310, 0);
-	expect_ts(o, 600);
-	h_at_ms(100);
+	ts_data_acked_600();
 	h_release();
-	o = h_expect(R | A, 100, 310, 0);
-	expect_ts(o, 600);
+	const struct h_out *o = h_expect(R | A, 100, 310, 0);
+	h_expect_ts(o, 600);
 	h_expect_none();
 }
 
@@ -245,8 +126,8 @@ Test(options, c83_rst_on_abort_carries_ts, .init = h_setup, .fini = h_teardown)
 	h_at_ms(1000);
 	cr_assert_eq(td_tcp_abort(H.st, H.c), 0);
 	const struct h_out *o = h_expect(R | A, 100, 300, 0);
-	expect_ts(o, 500);
-	cr_assert_eq(o->opts.ts_val, ts_base + 1000);
+	h_expect_ts(o, 500);
+	cr_assert_eq(o->opts.ts_val, H.ts_base + 1000);
 	h_expect_none();
 }
 
@@ -258,11 +139,11 @@ Test(options, c83_rst_on_user_timeout_carries_ts, .init = h_setup, .fini = h_tea
 	handshake_ts();
 	td_tcp_set_user_timeout(H.c, 5000);
 	cr_assert_eq(td_tcp_shutdown(H.st, H.c), 0);
-	run_to_ms(4999);
+	h_run_to_ms(4999);
 	h_drain();
-	run_to_ms(5001);
+	h_run_to_ms(5001);
 	const struct h_out *o = h_expect(R | A, 101, 300, 0);
-	expect_ts(o, 500);
+	h_expect_ts(o, 500);
 	h_expect_none();
 }
 
@@ -273,37 +154,36 @@ Test(options, c83_rst_on_user_timeout_carries_ts, .init = h_setup, .fini = h_tea
 Test(options, c84_paws_fin_wait_2, .init = h_setup, .fini = h_teardown)
 {
 	handshake_ts();
-	cr_assert_eq(td_tcp_shutdown(H.st, H.c), 0);
-	h_expect(F | A, 100, 300, 0);
-	h_in_ts(A, 300, 101, 0, 1000, 500, ts_now());
-	assert_state(TD_TCP_FIN_WAIT_2);
+	h_close_expect_fin(300);
+	h_in_ts(A, 300, 101, 0, 1000, 500, h_ts_now());
+	h_assert_state(TD_TCP_FIN_WAIT_2);
 
 	/* An in-window RST with a newer TSval: challenge ACK echoing 500 (the
 	 * RST did not update TS.Recent). */
 	h_at_ms(1000);
-	h_in_ts(R, 301, 0, 0, 0, 900, ts_now());
+	h_in_ts(R, 301, 0, 0, 0, 900, h_ts_now());
 	const struct h_out *o = h_expect(A, 101, 300, 0);
-	expect_ts(o, 500);
+	h_expect_ts(o, 500);
 	h_expect_none();
-	assert_state(TD_TCP_FIN_WAIT_2);
+	h_assert_state(TD_TCP_FIN_WAIT_2);
 
 	/* An old FIN: dropped, ACK echoing 500. */
 	uint64_t paws = h_stats()->drops[TD_TCP_DROP_PAWS];
 	h_at_ms(2000);
-	h_in_ts(F | A, 300, 101, 0, 1000, 400, ts_now());
+	h_in_ts(F | A, 300, 101, 0, 1000, 400, h_ts_now());
 	o = h_expect(A, 101, 300, 0);
-	expect_ts(o, 500);
+	h_expect_ts(o, 500);
 	h_expect_none();
-	assert_state(TD_TCP_FIN_WAIT_2);
+	h_assert_state(TD_TCP_FIN_WAIT_2);
 	cr_assert_eq(h_info().rcv_nxt, 300);
 	cr_assert_eq(h_info().ts_recent, 500);
 	cr_assert_eq(h_stats()->drops[TD_TCP_DROP_PAWS] - paws, 1);
 
 	/* A RST at RCV.NXT with an old TSval still resets. */
 	h_at_ms(3000);
-	h_in_ts(R, 300, 0, 0, 0, 1, ts_now());
+	h_in_ts(R, 300, 0, 0, 0, 1, h_ts_now());
 	h_expect_none();
-	assert_state(TD_TCP_CLOSED);
+	h_assert_state(TD_TCP_CLOSED);
 	cr_assert_eq(h_ev_count(TD_TCP_EV_RESET), 1);
 }
 
@@ -311,9 +191,9 @@ Test(options, c84_paws_fin_wait_2, .init = h_setup, .fini = h_teardown)
 Test(options, c84_paws_established_data, .init = h_setup, .fini = h_teardown)
 {
 	handshake_ts();
-	h_in_ts(P | A, 300, 100, 10, 1000, 400, ts_now());
+	h_in_ts(P | A, 300, 100, 10, 1000, 400, h_ts_now());
 	const struct h_out *o = h_expect(A, 100, 300, 0);
-	expect_ts(o, 500);
+	h_expect_ts(o, 500);
 	cr_assert_eq(td_tcp_readable(H.c), 0);
 	cr_assert_eq(h_info().rcv_nxt, 300);
 	cr_assert_eq(h_ev_count(TD_TCP_EV_READABLE), 0);
@@ -323,21 +203,20 @@ Test(options, c84_paws_established_data, .init = h_setup, .fini = h_teardown)
 Test(options, c84_paws_last_ack, .init = h_setup, .fini = h_teardown)
 {
 	handshake_ts();
-	h_in_ts(F | A, 300, 100, 0, 1000, 500, ts_now());
+	h_in_ts(F | A, 300, 100, 0, 1000, 500, h_ts_now());
 	h_expect(A, 100, 301, 0);
-	cr_assert_eq(td_tcp_shutdown(H.st, H.c), 0);
-	h_expect(F | A, 100, 301, 0);
-	assert_state(TD_TCP_LAST_ACK);
+	h_close_expect_fin(301);
+	h_assert_state(TD_TCP_LAST_ACK);
 	h_at_ms(100);
-	h_in_ts(A, 301, 101, 0, 1000, 400, ts_now());
+	h_in_ts(A, 301, 101, 0, 1000, 400, h_ts_now());
 	const struct h_out *o = h_expect(A, 101, 301, 0);
-	expect_ts(o, 500);
-	assert_state(TD_TCP_LAST_ACK);
+	h_expect_ts(o, 500);
+	h_assert_state(TD_TCP_LAST_ACK);
 	h_at_ms(1500);
 	h_drain();
-	h_in_ts(A, 301, 101, 0, 1000, 600, ts_now());
+	h_in_ts(A, 301, 101, 0, 1000, 600, h_ts_now());
 	h_expect_none();
-	assert_state(TD_TCP_CLOSED);
+	h_assert_state(TD_TCP_CLOSED);
 }
 
 /* C-84: CLOSE-WAIT: data after the FIN is ignored silently (C-35), but with
@@ -345,14 +224,14 @@ Test(options, c84_paws_last_ack, .init = h_setup, .fini = h_teardown)
 Test(options, c84_paws_close_wait, .init = h_setup, .fini = h_teardown)
 {
 	handshake_ts();
-	h_in_ts(F | A, 300, 100, 0, 1000, 500, ts_now());
+	h_in_ts(F | A, 300, 100, 0, 1000, 500, h_ts_now());
 	h_expect(A, 100, 301, 0);
-	assert_state(TD_TCP_CLOSE_WAIT);
+	h_assert_state(TD_TCP_CLOSE_WAIT);
 	h_at_ms(1000);
-	h_in_ts(P | A, 301, 100, 10, 1000, 450, ts_now());
+	h_in_ts(P | A, 301, 100, 10, 1000, 450, h_ts_now());
 	const struct h_out *o = h_expect(A, 100, 301, 0);
-	expect_ts(o, 500);
-	assert_state(TD_TCP_CLOSE_WAIT);
+	h_expect_ts(o, 500);
+	h_assert_state(TD_TCP_CLOSE_WAIT);
 	cr_assert_eq(h_info().ts_recent, 500);
 }
 
@@ -364,33 +243,28 @@ Test(options, c84_paws_close_wait, .init = h_setup, .fini = h_teardown)
 Test(options, c85_ooo_fin_does_not_update_ts_recent, .init = h_setup, .fini = h_teardown)
 {
 	handshake_ts();
-	h_in_ts(F | A, 310, 100, 0, 1000, 900, ts_now());
+	h_in_ts(F | A, 310, 100, 0, 1000, 900, h_ts_now());
 	const struct h_out *o = h_expect(A, 100, 300, 0);
-	expect_ts(o, 500);
+	h_expect_ts(o, 500);
 	cr_assert_eq(h_info().ts_recent, 500);
 	h_at_ms(10);
-	h_in_ts(P | A, 300, 100, 10, 1000, 600, ts_now());
-	run_to_ms(100);
+	h_in_ts(P | A, 300, 100, 10, 1000, 600, h_ts_now());
+	h_run_to_ms(100);
 	o = h_next();
 	cr_assert_not_null(o, "no ACK for the data");
 	cr_assert(o->flags == A && o->seq == 100 && (o->ack == 311 || o->ack == 310),
 		  "unexpected flags 0x%x %u ack %u", o->flags, o->seq, o->ack);
-	expect_ts(o, 600);
+	h_expect_ts(o, 600);
 	cr_assert_eq(h_info().ts_recent, 600);
 }
 
 /* C-85: out-of-order data with a newer TSval does not move TS.Recent. */
 Test(options, c85_ooo_data_does_not_update_ts_recent, .init = h_setup, .fini = h_teardown)
 {
-	handshake_ts();
-	h_in_ts(P | A, 300, 100, 10, 1000, 600, ts_now());
-	run_to_ms(50);
+	ts_data_acked_600();
+	h_in_ts(P | A, 320, 100, 10, 1000, 700, h_ts_now());
 	const struct h_out *o = h_expect(A, 100, 310, 0);
-	expect_ts(o, 600);
-	h_at_ms(100);
-	h_in_ts(P | A, 320, 100, 10, 1000, 700, ts_now());
-	o = h_expect(A, 100, 310, 0);
-	expect_ts(o, 600);
+	h_expect_ts(o, 600);
 	cr_assert_eq(h_info().ts_recent, 600);
 }
 
@@ -404,25 +278,24 @@ Test(options, c86_window_scaling_to_the_end, .init = h_setup, .fini = h_teardown
 	H.cfg.rcvbuf = 4u << 20; /* our shift: 7 (4 MiB >> 7 fits 16 bits) */
 	H.cfg.buffers = 4;
 	h_restart(&H.cfg);
-	handshake(&(struct hs){.wscale = 7});
+	h_handshake(&(struct h_hs){.wscale = 7});
 	struct td_tcp_info i = h_info();
-	cr_assert(syn_seen.opts.has & TD_OPT_WSCALE, "our SYN offers no window scaling");
-	cr_assert_eq(i.rcv_wscale, syn_seen.opts.wscale);
+	cr_assert(H.syn.opts.has & TD_OPT_WSCALE, "our SYN offers no window scaling");
+	cr_assert_eq(i.rcv_wscale, H.syn.opts.wscale);
 	cr_assert_eq(i.rcv_wscale, 7, "our shift is %u for rcvbuf 4 MiB", i.rcv_wscale);
 	cr_assert_eq(i.snd_wscale, 7);
 	uint8_t sh = i.rcv_wscale;
 
-	cr_assert_eq(td_tcp_shutdown(H.st, H.c), 0);
-	const struct h_out *o = h_expect(F | A, 100, 300, 0);
+	const struct h_out *o = h_close_expect_fin(300);
 	i = h_info();
 	cr_assert_eq(o->wnd, i.rcv_wnd >> sh, "FIN window %u, RCV.WND %u", o->wnd, i.rcv_wnd);
 
 	h_in(A, 300, 101, 0, 8);
-	assert_state(TD_TCP_FIN_WAIT_2);
+	h_assert_state(TD_TCP_FIN_WAIT_2);
 	cr_assert_eq(h_info().snd_wnd, 1024, "SND.WND %u, expected 8 << 7", h_info().snd_wnd);
 
 	h_in(P | A, 300, 101, 10, 8);
-	run_to_ms(100);
+	h_run_to_ms(100);
 	o = h_expect(A, 101, 310, 0);
 	i = h_info();
 	cr_assert_eq(o->wnd, i.rcv_wnd >> sh, "ACK window %u, RCV.WND %u", o->wnd, i.rcv_wnd);
@@ -439,7 +312,7 @@ Test(options, c86_window_scaling_to_the_end, .init = h_setup, .fini = h_teardown
 	cr_assert_eq(o->wnd, i.rcv_wnd >> sh, "ACK of the FIN: window %u, RCV.WND %u", o->wnd,
 		     i.rcv_wnd);
 	uint16_t last = o->wnd;
-	assert_state(TD_TCP_TIME_WAIT);
+	h_assert_state(TD_TCP_TIME_WAIT);
 
 	h_at_ms(12000);
 	h_in(P | A, 311, 101, 10, 8);
@@ -454,10 +327,10 @@ Test(options, c86_window_scaling_to_the_end, .init = h_setup, .fini = h_teardown
 /* C-86: SND.WND follows every window update in FIN-WAIT-1 and CLOSE-WAIT. */
 Test(options, c86_peer_window_scaled_in_close_wait, .init = h_setup, .fini = h_teardown)
 {
-	handshake(&(struct hs){.wscale = 7});
+	h_handshake(&(struct h_hs){.wscale = 7});
 	h_in(F | A, 300, 100, 0, 3);
 	h_expect(A, 100, 301, 0);
-	assert_state(TD_TCP_CLOSE_WAIT);
+	h_assert_state(TD_TCP_CLOSE_WAIT);
 	cr_assert_eq(h_info().snd_wnd, 384);
 	h_in(A, 301, 100, 0, 100);
 	cr_assert_eq(h_info().snd_wnd, 12800);
@@ -480,11 +353,10 @@ expect_sack(const struct h_out *o, unsigned n, const uint32_t (*blk)[2])
 /* C-87: FIN-WAIT-2: the first block covers the segment that triggered the ACK. */
 Test(options, c87_sack_blocks_in_fin_wait_2, .init = h_setup, .fini = h_teardown)
 {
-	handshake(&(struct hs){.sack = true, .wscale = -1});
-	cr_assert_eq(td_tcp_shutdown(H.st, H.c), 0);
-	h_expect(F | A, 100, 300, 0);
+	h_handshake(&(struct h_hs){.sack = true, .wscale = -1});
+	h_close_expect_fin(300);
 	h_in(A, 300, 101, 0, 1000);
-	assert_state(TD_TCP_FIN_WAIT_2);
+	h_assert_state(TD_TCP_FIN_WAIT_2);
 
 	h_in(P | A, 310, 101, 10, 1000);
 	const struct h_out *o = h_expect(A, 101, 300, 0);
@@ -508,29 +380,38 @@ Test(options, c87_sack_blocks_in_fin_wait_2, .init = h_setup, .fini = h_teardown
 /* C-87: FIN-WAIT-1 too. */
 Test(options, c87_sack_blocks_in_fin_wait_1, .init = h_setup, .fini = h_teardown)
 {
-	handshake(&(struct hs){.sack = true, .wscale = -1});
-	cr_assert_eq(td_tcp_shutdown(H.st, H.c), 0);
-	h_expect(F | A, 100, 300, 0);
+	h_handshake(&(struct h_hs){.sack = true, .wscale = -1});
+	h_close_expect_fin(300);
 	h_in(P | A, 310, 100, 10, 1000);
 	const struct h_out *o = h_expect(A, 101, 300, 0);
 	expect_sack(o, 1, (const uint32_t[][2]){{310, 320}});
-	assert_state(TD_TCP_FIN_WAIT_1);
+	h_assert_state(TD_TCP_FIN_WAIT_1);
+}
+
+/* With timestamps and SACK, FIN-WAIT-2 (RCV.NXT 300); then 310:320, 330:340,
+ * 350:360 and 370:380 arrive, each ACKed at once with TSopt. Returns the
+ * last ACK. */
+static const struct h_out *
+four_ooo_segments_in_fin_wait_2(void)
+{
+	const struct h_out *o = NULL;
+
+	h_handshake(&(struct h_hs){.ts = true, .sack = true, .wscale = -1});
+	h_close_expect_fin(300);
+	h_in_ts(A, 300, 101, 0, 1000, 500, h_ts_now());
+	for (uint32_t k = 0; k < 4; k++) {
+		h_in_ts(P | A, 310 + 20 * k, 101, 10, 1000, 500, h_ts_now());
+		o = h_expect(A, 101, 300, 0);
+		h_expect_ts(o, 500);
+	}
+	return o;
 }
 
 /* C-87: with timestamps, nop,nop,TS then nop,nop,sack, at most 3 blocks, the
  * most recent first. */
 Test(options, c87_sack_with_timestamps_three_blocks, .init = h_setup, .fini = h_teardown)
 {
-	handshake(&(struct hs){.ts = true, .sack = true, .wscale = -1});
-	cr_assert_eq(td_tcp_shutdown(H.st, H.c), 0);
-	h_expect(F | A, 100, 300, 0);
-	h_in_ts(A, 300, 101, 0, 1000, 500, ts_now());
-	const struct h_out *o = NULL;
-	for (uint32_t k = 0; k < 4; k++) {
-		h_in_ts(P | A, 310 + 20 * k, 101, 10, 1000, 500, ts_now());
-		o = h_expect(A, 101, 300, 0);
-		expect_ts(o, 500);
-	}
+	const struct h_out *o = four_ooo_segments_in_fin_wait_2();
 	cr_assert_eq(o->optlen, 40);
 	cr_assert_eq(o->opts.nsack, 3);
 	cr_assert(o->opts.sack[0][0] == 370 && o->opts.sack[0][1] == 380,
@@ -551,15 +432,7 @@ Test(options, c87_sack_with_timestamps_three_blocks, .init = h_setup, .fini = h_
  * in that order, the ACK for 370 carries 370:380, 350:360, 330:340. */
 Test(options, c87_sack_repeats_most_recent_blocks, .init = h_setup, .fini = h_teardown)
 {
-	handshake(&(struct hs){.ts = true, .sack = true, .wscale = -1});
-	cr_assert_eq(td_tcp_shutdown(H.st, H.c), 0);
-	h_expect(F | A, 100, 300, 0);
-	h_in_ts(A, 300, 101, 0, 1000, 500, ts_now());
-	const struct h_out *o = NULL;
-	for (uint32_t k = 0; k < 4; k++) {
-		h_in_ts(P | A, 310 + 20 * k, 101, 10, 1000, 500, ts_now());
-		o = h_expect(A, 101, 300, 0);
-	}
+	const struct h_out *o = four_ooo_segments_in_fin_wait_2();
 	expect_sack(o, 3, (const uint32_t[][2]){{370, 380}, {350, 360}, {330, 340}});
 }
 
@@ -570,8 +443,8 @@ Test(options, c87_sack_repeats_most_recent_blocks, .init = h_setup, .fini = h_te
  * 1172:1300 and the FIN; no MSS option on anything after the SYN. */
 Test(options, c88_mss_536_and_no_mss_after_syn, .init = h_setup, .fini = h_teardown)
 {
-	handshake(&(struct hs){.mss = 536, .wnd = 10000, .wscale = -1});
-	cr_assert(syn_seen.opts.has & TD_OPT_MSS, "our SYN has no MSS option");
+	h_handshake(&(struct h_hs){.mss = 536, .wnd = 10000, .wscale = -1});
+	cr_assert(H.syn.opts.has & TD_OPT_MSS, "our SYN has no MSS option");
 	cr_assert_eq(h_info().mss, 536);
 	cr_assert_eq(h_send(1200), 1200);
 	cr_assert_eq(td_tcp_shutdown(H.st, H.c), 0);
@@ -596,7 +469,7 @@ Test(options, c88_mss_536_and_no_mss_after_syn, .init = h_setup, .fini = h_teard
 	h_expect_none();
 
 	h_in(A, 300, 1301, 0, 10000);
-	assert_state(TD_TCP_FIN_WAIT_2);
+	h_assert_state(TD_TCP_FIN_WAIT_2);
 	h_at_ms(1000);
 	h_in(R, 301, 0, 0, 0); /* challenge ACK */
 	o = h_expect(A, 1301, 300, 0);
@@ -614,7 +487,7 @@ Test(options, c88_mss_536_and_no_mss_after_syn, .init = h_setup, .fini = h_teard
  * carries more than 536 bytes of data and options. */
 Test(options, c88_effective_mss_less_ts_option, .init = h_setup, .fini = h_teardown)
 {
-	handshake(&(struct hs){.mss = 536, .wnd = 10000, .ts = true, .wscale = -1});
+	h_handshake(&(struct h_hs){.mss = 536, .wnd = 10000, .ts = true, .wscale = -1});
 	cr_assert_eq(h_send(1200), 1200);
 	cr_assert_eq(td_tcp_shutdown(H.st, H.c), 0);
 	uint32_t seq = 100;
@@ -643,32 +516,21 @@ static const uint8_t opt_unknown[4] = {99, 4, 0xab, 0xcd}; /* well-formed, unkno
 
 static const uint8_t *const bad_opts[] = {opt_len0, opt_len1, opt_past};
 
-/* From the default state: CLOSE and the ACK of our FIN. */
-static void
-to_fin_wait_2(void)
-{
-	cr_assert_eq(td_tcp_shutdown(H.st, H.c), 0);
-	h_expect(F | A, 100, 300, 0);
-	h_in(A, 300, 101, 0, 1000);
-	assert_state(TD_TCP_FIN_WAIT_2);
-}
-
 /* C-89: FIN-WAIT-2: the FIN with kind 8 length 0 is dropped and counted; with
  * an unknown kind 99 length 4 option it is processed. */
 Test(options, c89_malformed_dropped_unknown_ignored, .init = h_setup, .fini = h_teardown)
 {
-	h_establish();
-	to_fin_wait_2();
+	h_goto_state(TD_TCP_FIN_WAIT_2);
 	uint64_t bad = h_stats()->drops[TD_TCP_DROP_BAD_OPTION];
 	h_in_opts(F | A, 300, 101, 0, 1000, opt_len0, 4);
 	h_expect_none();
-	assert_state(TD_TCP_FIN_WAIT_2);
+	h_assert_state(TD_TCP_FIN_WAIT_2);
 	cr_assert_eq(h_stats()->drops[TD_TCP_DROP_BAD_OPTION] - bad, 1);
 	cr_assert_eq(h_info().rcv_nxt, 300);
 
 	h_in_opts(F | A, 300, 101, 0, 1000, opt_unknown, 4);
 	h_expect(A, 101, 301, 0);
-	assert_state(TD_TCP_TIME_WAIT);
+	h_assert_state(TD_TCP_TIME_WAIT);
 }
 
 /* C-89: lengths 0 and 1 and an option past the header, in FIN-WAIT-2 and
@@ -682,9 +544,9 @@ Test(options, c89_malformed_kinds_established_and_rst, .init = h_setup, .fini = 
 		h_in_opts(R, 300, 0, 0, 0, bad_opts[k], 4);
 		h_in_opts(R | A, 300, 100, 0, 1000, bad_opts[k], 4);
 	}
-	run_to_ms(100);
+	h_run_to_ms(100);
 	h_expect_none();
-	assert_state(TD_TCP_ESTABLISHED);
+	h_assert_state(TD_TCP_ESTABLISHED);
 	cr_assert_eq(td_tcp_readable(H.c), 0);
 	cr_assert_eq(h_ev_count(TD_TCP_EV_RESET), 0);
 	cr_assert_eq(h_stats()->drops[TD_TCP_DROP_BAD_OPTION] - bad, 9);
@@ -697,22 +559,19 @@ Test(options, c89_malformed_kinds_established_and_rst, .init = h_setup, .fini = 
  * processed). */
 Test(options, c89_malformed_close_wait_last_ack, .init = h_setup, .fini = h_teardown)
 {
-	h_establish();
-	h_in(F | A, 300, 100, 0, 1000);
-	h_expect(A, 100, 301, 0);
+	h_goto_state(TD_TCP_CLOSE_WAIT);
 	h_at_ms(1000);
 	h_in_opts(F | A, 300, 100, 0, 1000, opt_past, 4); /* would be re-ACKed (C-25) */
 	h_expect_none();
-	assert_state(TD_TCP_CLOSE_WAIT);
-	cr_assert_eq(td_tcp_shutdown(H.st, H.c), 0);
-	h_expect(F | A, 100, 301, 0);
+	h_assert_state(TD_TCP_CLOSE_WAIT);
+	h_close_expect_fin(301);
 	h_in_opts(A, 301, 101, 0, 1000, opt_len1, 4);
 	h_expect_none();
-	assert_state(TD_TCP_LAST_ACK);
+	h_assert_state(TD_TCP_LAST_ACK);
 	h_in_opts(R, 301, 0, 0, 0, opt_len0, 4);
-	assert_state(TD_TCP_LAST_ACK);
+	h_assert_state(TD_TCP_LAST_ACK);
 	h_in(A, 301, 101, 0, 1000);
-	assert_state(TD_TCP_CLOSED);
+	h_assert_state(TD_TCP_CLOSED);
 }
 
 /* C-89: TIME-WAIT: a retransmitted FIN with bad options gets no ACK and does
@@ -721,11 +580,10 @@ Test(options, c89_malformed_time_wait, .init = h_setup, .fini = h_teardown)
 {
 	struct td_tcp_tw_info tw;
 
-	h_establish();
-	to_fin_wait_2();
+	h_goto_state(TD_TCP_FIN_WAIT_2);
 	h_in(F | A, 300, 101, 0, 1000);
 	h_expect(A, 101, 301, 0);
-	assert_state(TD_TCP_TIME_WAIT);
+	h_assert_state(TD_TCP_TIME_WAIT);
 	cr_assert_eq(td_tcp_tw_info(H.st, &H.t, &tw), 0);
 	uint64_t exp = tw.expire_us;
 	uint64_t bad = h_stats()->drops[TD_TCP_DROP_BAD_OPTION];
@@ -733,7 +591,7 @@ Test(options, c89_malformed_time_wait, .init = h_setup, .fini = h_teardown)
 	h_in_opts(F | A, 300, 101, 0, 1000, opt_len0, 4);
 	h_in_opts(R, 301, 0, 0, 0, opt_len1, 4);
 	h_expect_none();
-	assert_state(TD_TCP_TIME_WAIT);
+	h_assert_state(TD_TCP_TIME_WAIT);
 	cr_assert_eq(td_tcp_tw_info(H.st, &H.t, &tw), 0);
 	cr_assert_eq(tw.expire_us, exp);
 	cr_assert_eq(h_stats()->drops[TD_TCP_DROP_BAD_OPTION] - bad, 2);
@@ -742,12 +600,10 @@ Test(options, c89_malformed_time_wait, .init = h_setup, .fini = h_teardown)
 /* C-89: FIN-WAIT-1: bad options on the ACK of our FIN: still FIN-WAIT-1. */
 Test(options, c89_malformed_fin_wait_1, .init = h_setup, .fini = h_teardown)
 {
-	h_establish();
-	cr_assert_eq(td_tcp_shutdown(H.st, H.c), 0);
-	h_expect(F | A, 100, 300, 0);
+	h_goto_state(TD_TCP_FIN_WAIT_1);
 	h_in_opts(F | A, 300, 101, 0, 1000, opt_past, 4);
 	h_expect_none();
-	assert_state(TD_TCP_FIN_WAIT_1);
+	h_assert_state(TD_TCP_FIN_WAIT_1);
 }
 
 /* C-89: to a 4-tuple without a connection: dropped and counted, no RST. */

@@ -15,86 +15,6 @@
 /* ------------------------------------------------------------------------ */
 /* Helpers                                                                   */
 
-/* SND.NXT of the default connection once in state @s without data sent. */
-static uint32_t
-snd_nxt_in(enum td_tcp_state s)
-{
-	return TD_TCP_HAVE_CLOSED(s) ? 101 : 100;
-}
-
-/* RCV.NXT of the default connection once in state @s without data received. */
-static uint32_t
-rcv_nxt_in(enum td_tcp_state s)
-{
-	return TD_TCP_HAVE_RCVD_FIN(s) ? 301 : 300;
-}
-
-/* CLOSE on the default connection, which has nothing queued: the FIN goes out at once. */
-static void
-close_expect_fin(uint32_t ack)
-{
-	cr_assert_eq(td_tcp_shutdown(H.st, H.c), 0);
-	h_expect(F | A, 100, ack, 0);
-}
-
-/*
- * A passive open on the default tuple's local port: the peer's SYN 299 with
- * MSS 1000 gets our SYN-ACK 99, so SND.NXT = 100 and RCV.NXT = 300 as in the
- * default connection. H.c becomes the accepted connection.
- */
-static void
-goto_syn_received(void)
-{
-	static const uint8_t mss[4] = {2, 4, 1000 >> 8, 1000 & 0xff};
-	struct td_tcp_open_opts oo = {.stream = TD_TCP_STREAM_BUFFER};
-
-	cr_assert_eq(td_tcp_listen(H.st, 4, NULL, H.t.lport, &oo), 0);
-	h_in_opts(S, 299, 0, 0, 1000, mss, sizeof(mss));
-	h_expect(S | A, 99, 300, 0);
-	for (unsigned i = 0; i < H.nev; i++)
-		if (H.ev[i].ev == TD_TCP_EV_ACCEPTED)
-			H.c = H.ev[i].c;
-	cr_assert_not_null(H.c, "setup: no ACCEPTED event");
-}
-
-/*
- * Drive a fresh default connection into @s (SYN-RECEIVED, ESTABLISHED or one
- * of the closing states) by the normal exchanges, checking each step, then
- * forget the events it raised.
- */
-static void
-goto_state(enum td_tcp_state s)
-{
-	if (s == TD_TCP_SYN_RECEIVED)
-		goto_syn_received();
-	else
-		h_establish();
-	if (s == TD_TCP_FIN_WAIT_1 || s == TD_TCP_FIN_WAIT_2 || s == TD_TCP_CLOSING ||
-	    s == TD_TCP_TIME_WAIT)
-		close_expect_fin(300);
-	if (s == TD_TCP_FIN_WAIT_2 || s == TD_TCP_TIME_WAIT) {
-		h_in(A, 300, 101, 0, 1000);
-		h_expect_none();
-	}
-	if (s == TD_TCP_CLOSE_WAIT || s == TD_TCP_LAST_ACK) {
-		h_in(F | A, 300, 100, 0, 1000);
-		h_expect(A, 100, 301, 0);
-	}
-	if (s == TD_TCP_CLOSING) {
-		h_in(F | A, 300, 100, 0, 1000);
-		h_expect(A, 101, 301, 0);
-	}
-	if (s == TD_TCP_LAST_ACK)
-		close_expect_fin(301);
-	if (s == TD_TCP_TIME_WAIT) {
-		h_in(F | A, 300, 101, 0, 1000);
-		h_expect(A, 101, 301, 0);
-	}
-	cr_assert_eq(h_state(), s, "setup: wanted %s, got %s", td_tcp_state_name(s),
-		     td_tcp_state_name(h_state()));
-	h_ev_drain();
-}
-
 /*
  * Let @ms pass so that the next probe is outside the invalid-reply rate limit,
  * consuming the retransmissions of our FIN (or SYN-ACK) that fall due
@@ -135,16 +55,6 @@ stray_tuple(void)
 	return t;
 }
 
-/* Inject one segment to 4-tuple @t. */
-static void
-in_to(const struct td_tuple *t, uint8_t flags, uint32_t seq, uint32_t ack, uint32_t len)
-{
-	struct td_seg s = h_seg(flags, seq, ack, len, 1000);
-
-	s.tuple = *t;
-	td_tcp_input(H.st, &s);
-}
-
 static void
 listen_on(uint16_t port)
 {
@@ -163,19 +73,6 @@ assert_same_tuple(const struct h_out *o, const struct td_tuple *t)
 		  o->tuple.rport);
 }
 
-/* Expect <SEQ=@seq><CTL=RST> (no ACK bit; its ACK field is not looked at) on @t. */
-static void
-expect_rst_to(const struct td_tuple *t, uint32_t seq)
-{
-	const struct h_out *o = h_next();
-
-	cr_assert_not_null(o, "expected R %u:%u(0), got nothing", seq, seq);
-	cr_assert(o->flags == R && o->seq == seq && o->len == 0,
-		  "expected R %u:%u(0), got flags 0x%x %u:%u(%u) ack %u", seq, seq, o->flags,
-		  o->seq, o->seq + o->len, o->len, o->ack);
-	assert_same_tuple(o, t);
-}
-
 /* Consume the unread output and fail on any segment with the RST bit. */
 static void
 assert_no_rst_out(const char *what)
@@ -187,15 +84,6 @@ assert_no_rst_out(const char *what)
 			      o->seq + o->len, o->ack);
 }
 
-static unsigned
-conns_used(void)
-{
-	struct td_tcp_pool_info pi;
-
-	td_tcp_pool_info(H.st, &pi);
-	return pi.conns_used;
-}
-
 /* ------------------------------------------------------------------------ */
 /* C-77: RST outside the window                                              */
 
@@ -204,11 +92,11 @@ conns_used(void)
 static void
 rst_out_of_window_dropped(enum td_tcp_state s)
 {
-	const uint32_t rn = rcv_nxt_in(s);
+	const uint32_t rn = h_rcv_nxt_in(s);
 	struct td_tcp_info before, after;
 	struct td_tcp_tw_info twb, twa;
 
-	goto_state(s);
+	h_goto_state(s);
 	if (s == TD_TCP_TIME_WAIT)
 		cr_assert_eq(td_tcp_tw_info(H.st, &H.t, &twb), 0);
 	else
@@ -216,7 +104,7 @@ rst_out_of_window_dropped(enum td_tcp_state s)
 
 	h_in(R, 5000, 0, 0, 1000);
 	h_in(R, rn - 100, 0, 0, 1000);
-	h_in(R | A, 5000, snd_nxt_in(s), 0, 1000);
+	h_in(R | A, 5000, h_snd_nxt_in(s), 0, 1000);
 	h_expect_none();
 	h_expect_no_ev();
 	cr_assert_eq(h_state(), s, "%s: out-of-window RST left %s", td_tcp_state_name(s),
@@ -294,10 +182,10 @@ Test(rfc5961, c77_rst_out_of_window_dropped_time_wait, .init = h_setup, .fini = 
 static void
 rst_in_window_challenged(enum td_tcp_state s)
 {
-	const uint32_t rn = rcv_nxt_in(s), sn = snd_nxt_in(s);
+	const uint32_t rn = h_rcv_nxt_in(s), sn = h_snd_nxt_in(s);
 	struct td_tcp_info before, after;
 
-	goto_state(s);
+	h_goto_state(s);
 	td_tcp_info(H.st, H.c, &before);
 	h_in(R, rn + 1, 0, 0, 1000);
 	h_expect(A, sn, rn, 0);
@@ -360,10 +248,10 @@ Test(rfc5961, c78_rst_in_window_challenged_last_ack, .init = h_setup, .fini = h_
 static void
 syn_challenged(enum td_tcp_state s)
 {
-	const uint32_t rn = rcv_nxt_in(s), sn = snd_nxt_in(s);
+	const uint32_t rn = h_rcv_nxt_in(s), sn = h_snd_nxt_in(s);
 	struct td_tcp_info before, after;
 
-	goto_state(s);
+	h_goto_state(s);
 	td_tcp_info(H.st, H.c, &before);
 	h_in(S, 300, 0, 0, 1000);
 	h_expect(A, sn, rn, 0);
@@ -381,7 +269,7 @@ syn_challenged(enum td_tcp_state s)
 	cr_assert_eq(h_stats()->challenge_acks, 2);
 	cr_assert_eq(h_stats()->drops[TD_TCP_DROP_SYN_CHALLENGED], 2);
 	cr_assert_eq(h_stats()->rst_sent, 0);
-	cr_assert_eq(conns_used(), 1, "a SYN made a new connection");
+	cr_assert_eq(h_pools().conns_used, 1, "a SYN made a new connection");
 }
 
 /* C-79 */
@@ -518,7 +406,7 @@ Test(rfc5961, c81_unacceptable_reply_rate_limited, .init = h_setup, .fini = h_te
 /* C-81: TIME-WAIT replies are limited the same way. */
 Test(rfc5961, c81_time_wait_reply_rate_limited, .init = h_setup, .fini = h_teardown)
 {
-	goto_state(TD_TCP_TIME_WAIT);
+	h_goto_state(TD_TCP_TIME_WAIT);
 	h_in(A, 302, 101, 0, 1000);
 	h_expect(A, 101, 301, 0);
 	h_adv_ms(100);
@@ -540,11 +428,9 @@ Test(rfc5961, c81_rate_limit_is_per_connection, .init = h_setup, .fini = h_teard
 
 	h_establish();
 	struct td_tcp_conn *c2 = h_establish_ex(&t2, 1000, 1000, NULL, 0);
-	struct td_seg s1 = h_seg(R, 301, 0, 0, 1000), s2 = s1;
 
-	s2.tuple = t2;
-	td_tcp_input(H.st, &s1);
-	td_tcp_input(H.st, &s2);
+	h_in(R, 301, 0, 0, 1000);
+	h_in_tuple(&t2, R, 301, 0, 0, 1000);
 	assert_same_tuple(h_expect(A, 100, 300, 0), &H.t);
 	assert_same_tuple(h_expect(A, 100, 300, 0), &t2);
 	h_expect_none();
@@ -568,7 +454,7 @@ Test(rfc5961, c81_per_lcore_challenge_ack_limit, .init = h_setup, .fini = h_tear
 		c[i] = h_establish_ex(&t[i], 1000, 1000, NULL, 0);
 	}
 	for (unsigned i = 0; i < 5; i++)
-		in_to(&t[i], R, 301, 0, 0);
+		h_in_tuple(&t[i], R, 301, 0, 0, 1000);
 	assert_same_tuple(h_expect(A, 100, 300, 0), &t[0]);
 	assert_same_tuple(h_expect(A, 100, 300, 0), &t[1]);
 	h_expect_none();
@@ -578,7 +464,7 @@ Test(rfc5961, c81_per_lcore_challenge_ack_limit, .init = h_setup, .fini = h_tear
 		cr_assert_eq(td_tcp_lookup_state(H.st, &t[i]), TD_TCP_ESTABLISHED);
 
 	h_adv_ms(1100);
-	in_to(&t[4], R, 301, 0, 0);
+	h_in_tuple(&t[4], R, 301, 0, 0, 1000);
 	assert_same_tuple(h_expect(A, 100, 300, 0), &t[4]);
 	h_expect_none();
 	cr_assert_eq(h_stats()->challenge_acks, 3);
@@ -594,11 +480,11 @@ Test(rst_gen, c90_ack_to_no_connection_gets_rst, .init = h_setup, .fini = h_tear
 {
 	struct td_tuple t = stray_tuple();
 
-	in_to(&t, P | A, 300, 555, 10);
-	expect_rst_to(&t, 555);
+	h_in_tuple(&t, P | A, 300, 555, 10, 1000);
+	assert_same_tuple(h_expect_rst(555), &t);
 	h_expect_none();
 	h_expect_no_ev();
-	cr_assert_eq(conns_used(), 0);
+	cr_assert_eq(h_pools().conns_used, 0);
 	cr_assert_eq(h_stats()->drops[TD_TCP_DROP_NO_CONN], 1);
 }
 
@@ -612,7 +498,7 @@ Test(rst_gen, c90_ack_to_deleted_connection_gets_rst, .init = h_setup, .fini = h
 	h_ev_drain();
 
 	h_in(P | A, 300, 555, 10, 1000);
-	expect_rst_to(&H.t, 555);
+	assert_same_tuple(h_expect_rst(555), &H.t);
 	h_expect_none();
 	h_expect_no_ev();
 	cr_assert_eq(td_tcp_readable(H.c), 0);
@@ -625,11 +511,11 @@ Test(rst_gen, c90_ack_to_listener_gets_rst, .init = h_setup, .fini = h_teardown)
 	struct td_tuple t = stray_tuple();
 
 	listen_on(t.lport);
-	in_to(&t, P | A, 300, 555, 10);
-	expect_rst_to(&t, 555);
+	h_in_tuple(&t, P | A, 300, 555, 10, 1000);
+	assert_same_tuple(h_expect_rst(555), &t);
 	h_expect_none();
 	h_expect_no_ev();
-	cr_assert_eq(conns_used(), 0);
+	cr_assert_eq(h_pools().conns_used, 0);
 	cr_assert_eq(td_tcp_unlisten(H.st, 4, NULL, t.lport), 0);
 }
 
@@ -639,15 +525,15 @@ Test(rst_gen, c91_no_ack_to_no_connection_gets_rst_ack, .init = h_setup, .fini =
 {
 	struct td_tuple t = stray_tuple();
 
-	in_to(&t, F, 300, 0, 0);
+	h_in_tuple(&t, F, 300, 0, 0, 1000);
 	assert_same_tuple(h_expect(R | A, 0, 301, 0), &t);
-	in_to(&t, F | P, 300, 0, 10);
+	h_in_tuple(&t, F | P, 300, 0, 10, 1000);
 	assert_same_tuple(h_expect(R | A, 0, 311, 0), &t);
-	in_to(&t, S, 7, 0, 0);
+	h_in_tuple(&t, S, 7, 0, 0, 1000);
 	assert_same_tuple(h_expect(R | A, 0, 8, 0), &t);
 	h_expect_none();
 	h_expect_no_ev();
-	cr_assert_eq(conns_used(), 0);
+	cr_assert_eq(h_pools().conns_used, 0);
 }
 
 /* C-91: the same for a connection already deleted: < F 300:300(0) gets > R. 0:0(0) ack 301. */
@@ -668,8 +554,8 @@ Test(rst_gen, c92_no_rst_for_rst_unknown_tuple, .init = h_setup, .fini = h_teard
 {
 	struct td_tuple t = stray_tuple();
 
-	in_to(&t, R, 1, 0, 0);
-	in_to(&t, R | A, 1, 9, 0);
+	h_in_tuple(&t, R, 1, 0, 0, 1000);
+	h_in_tuple(&t, R | A, 1, 9, 0, 1000);
 	h_expect_none();
 	cr_assert_eq(h_stats()->rst_sent, 0);
 }
@@ -680,11 +566,11 @@ Test(rst_gen, c92_no_rst_for_rst_listen, .init = h_setup, .fini = h_teardown)
 	struct td_tuple t = stray_tuple();
 
 	listen_on(t.lport);
-	in_to(&t, R, 1, 0, 0);
-	in_to(&t, R | A, 1, 9, 0);
+	h_in_tuple(&t, R, 1, 0, 0, 1000);
+	h_in_tuple(&t, R | A, 1, 9, 0, 1000);
 	h_expect_none();
 	h_expect_no_ev();
-	cr_assert_eq(conns_used(), 0);
+	cr_assert_eq(h_pools().conns_used, 0);
 	cr_assert_eq(h_stats()->rst_sent, 0);
 	cr_assert_eq(td_tcp_unlisten(H.st, 4, NULL, t.lport), 0);
 }
@@ -693,7 +579,7 @@ Test(rst_gen, c92_no_rst_for_rst_listen, .init = h_setup, .fini = h_teardown)
 static void
 no_rst_for_rst(enum td_tcp_state s)
 {
-	goto_state(s);
+	h_goto_state(s);
 	h_in(R, 1, 0, 0, 1000);
 	h_in(R | A, 1, 9, 0, 1000);
 	assert_no_rst_out(td_tcp_state_name(s));
@@ -779,7 +665,7 @@ Test(rst_gen, c93_user_timeout_rst_seq_is_snd_nxt, .init = h_setup, .fini = h_te
 	h_restart(&H.cfg);
 	h_establish();
 	td_tcp_set_user_timeout(H.c, 5000);
-	close_expect_fin(300);
+	h_close_expect_fin(300);
 	h_adv_ms(5100);
 	while (h_pending() > 0 && H.out[H.rd].flags == (F | A))
 		H.rd++; /* the FIN's retransmissions */
@@ -807,7 +693,7 @@ Test(rst_gen, c94_abort_rst_acks_rcv_nxt_established, .init = h_setup, .fini = h
 /* C-94: ABORT in CLOSE-WAIT: > R. 100:100(0) ack 301. */
 Test(rst_gen, c94_abort_rst_acks_rcv_nxt_close_wait, .init = h_setup, .fini = h_teardown)
 {
-	goto_state(TD_TCP_CLOSE_WAIT);
+	h_goto_state(TD_TCP_CLOSE_WAIT);
 	cr_assert_eq(td_tcp_abort(H.st, H.c), 0);
 	h_expect(R | A, 100, 301, 0);
 	h_expect_none();
@@ -816,7 +702,7 @@ Test(rst_gen, c94_abort_rst_acks_rcv_nxt_close_wait, .init = h_setup, .fini = h_
 /* C-94: ABORT in FIN-WAIT-2: > R. 101:101(0) ack 300. */
 Test(rst_gen, c94_abort_rst_acks_rcv_nxt_fin_wait_2, .init = h_setup, .fini = h_teardown)
 {
-	goto_state(TD_TCP_FIN_WAIT_2);
+	h_goto_state(TD_TCP_FIN_WAIT_2);
 	cr_assert_eq(td_tcp_abort(H.st, H.c), 0);
 	h_expect(R | A, 101, 300, 0);
 	h_expect_none();

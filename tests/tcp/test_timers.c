@@ -3,7 +3,7 @@
  * CONFORMANCE.md section 4: retransmission and timers (C-49 .. C-64).
  *
  * Times are harness milliseconds (0 = when the harness started, stack clock
- * 1000000 us). Timers are run at their own due times (run_to_ms()), so every
+ * 1000000 us). Timers are run at their own due times (h_run_to_ms()), so every
  * segment a timer sends carries its due time; expiries are checked to one
  * 1 ms wheel tick.
  */
@@ -12,83 +12,33 @@
 
 #include "harness.h"
 
-/* The stack clock at harness time @ms. */
-#define US(ms) (1000000ull + (uint64_t)(ms)*1000ull)
-#define TICK_US 1000ull
-
-/* Move the clock to stack time @end, stopping at every timer's due time on
- * the way so that each timer runs with the clock at its due time. */
-static void
-run_to_us(uint64_t end)
-{
-	for (unsigned guard = 0; guard < 1000000; guard++) {
-		uint64_t nt = td_tcp_next_timer(H.st);
-
-		if (nt == UINT64_MAX || nt > end)
-			break;
-		h_adv_us(nt > H.now_us ? nt - H.now_us : 1);
-	}
-	if (end > H.now_us)
-		h_adv_us(end - H.now_us);
-}
-
-static void
-run_to_ms(uint64_t ms)
-{
-	run_to_us(US(ms));
-}
-
-static double
-ms_of(uint64_t us)
-{
-	return (double)(us - US(0)) / 1000;
-}
-
 /* Assert @o was sent at stack time @us, to one timer tick. */
 static void
 sent_at_us(const struct h_out *o, uint64_t us)
 {
-	cr_assert(o->t_us >= us && o->t_us <= us + TICK_US,
+	cr_assert(o->t_us >= us && o->t_us <= us + H_TICK_US,
 		  "segment %u:%u (flags 0x%x) sent at %.3f ms, expected at %.3f ms", o->seq,
-		  o->seq + o->len, o->flags, ms_of(o->t_us), ms_of(us));
+		  o->seq + o->len, o->flags, h_ms_of(o->t_us), h_ms_of(us));
 }
 
 static void
 sent_at_ms(const struct h_out *o, uint64_t ms)
 {
-	sent_at_us(o, US(ms));
+	sent_at_us(o, H_US(ms));
 }
 
-/* After SEND @len and CLOSE with the window open: one FP. segment, or the
- * data and then a bare FIN (C-06 allows both when the data went out first). */
-static void
-expect_data_and_fin(uint32_t seq, uint32_t ack, uint32_t len)
+/* Nothing is sent before harness time @due_ms; by @until_ms the next segment
+ * is @flags @seq:@seq+@len ack @ack, sent at @due_ms. Returns it. */
+static const struct h_out *
+expect_next_at_ms(uint64_t due_ms, uint64_t until_ms, uint8_t flags, uint32_t seq, uint32_t ack,
+		  uint32_t len)
 {
-	const struct h_out *o = h_next();
-
-	cr_assert_not_null(o, "expected data %u:%u and a FIN, got nothing", seq, seq + len);
-	if (o->flags & F) {
-		cr_assert(o->flags == (F | P | A) && o->seq == seq && o->ack == ack &&
-				  o->len == len,
-			  "expected FP. %u:%u(%u) ack %u, got flags 0x%x %u:%u(%u) ack %u", seq,
-			  seq + len, len, ack, o->flags, o->seq, o->seq + o->len, o->len, o->ack);
-		return;
-	}
-	cr_assert(o->seq == seq && o->ack == ack && o->len == len && (o->flags & ~P) == A,
-		  "expected P. %u:%u(%u) ack %u, got flags 0x%x %u:%u(%u) ack %u", seq, seq + len,
-		  len, ack, o->flags, o->seq, o->seq + o->len, o->len, o->ack);
-	h_expect(F | A, seq + len, ack, 0);
-}
-
-/* From the default state: CLOSE and the peer's ACK of our FIN (FIN-WAIT-2). */
-static void
-to_fin_wait_2(void)
-{
-	cr_assert_eq(td_tcp_shutdown(H.st, H.c), 0);
-	h_expect(F | A, 100, 300, 0);
-	h_in(A, 300, 101, 0, 1000);
+	h_run_to_ms(due_ms - 1);
 	h_expect_none();
-	cr_assert_eq(h_state(), TD_TCP_FIN_WAIT_2);
+	h_run_to_ms(until_ms);
+	const struct h_out *o = h_expect(flags, seq, ack, len);
+	sent_at_ms(o, due_ms);
+	return o;
 }
 
 /* The peer closes its window: a pure window update to 0. */
@@ -116,23 +66,6 @@ rtt_sample(uint32_t seq, uint32_t len, uint64_t rtt_ms)
 	h_expect_none();
 }
 
-/* The connection is gone: STATUS says CLOSED. */
-static void
-assert_gone(void)
-{
-	cr_assert_eq(h_state(), TD_TCP_CLOSED, "state %s, expected CLOSED",
-		     td_tcp_state_name(h_state()));
-}
-
-static const struct h_ev *
-find_ev(enum td_tcp_event ev)
-{
-	for (unsigned i = 0; i < H.nev; i++)
-		if (H.ev[i].ev == ev)
-			return &H.ev[i];
-	return NULL;
-}
-
 /* ------------------------------------------------------------------------ */
 /* C-49: data and FIN stay queued until acknowledged; each expiry resends the
  * earliest unacknowledged segment with its original sequence numbers. */
@@ -141,17 +74,14 @@ find_ev(enum td_tcp_event ev)
 Test(timers, c49_data_and_fin_resent_until_acked, .init = h_setup, .fini = h_teardown)
 {
 	h_establish();
-	cr_assert_eq(h_send(10), 10);
-	cr_assert_eq(td_tcp_shutdown(H.st, H.c), 0);
-	expect_data_and_fin(100, 300, 10);
+	h_send_and_close(10, 300);
 	h_expect_none();
 
-	run_to_ms(1500);
+	h_run_to_ms(1500);
 	const struct h_out *o = h_expect(F | P | A, 100, 300, 10);
 	sent_at_ms(o, 1000);
 	cr_expect(o->rexmit, "a retransmission must be flagged as one");
-	for (unsigned i = 0; i < 10; i++)
-		cr_assert_eq(o->data[i], (uint8_t)i, "retransmitted byte %u is %u", i, o->data[i]);
+	h_assert_sent_bytes(o, 0);
 	h_expect_none();
 
 	/* The data is acknowledged, the FIN is not: the next expiry resends the
@@ -159,9 +89,9 @@ Test(timers, c49_data_and_fin_resent_until_acked, .init = h_setup, .fini = h_tea
 	h_in(A, 300, 110, 0, 1000);
 	h_expect_none();
 	cr_assert_eq(h_state(), TD_TCP_FIN_WAIT_1);
-	run_to_ms(1500 + 2000 + 1);
+	h_run_to_ms(1500 + 2000 + 1);
 	o = h_expect(F | A, 110, 300, 0);
-	cr_assert(o->t_us > US(1500), "FIN resent before the restarted timer could expire");
+	cr_assert(o->t_us > H_US(1500), "FIN resent before the restarted timer could expire");
 	h_expect_none();
 	h_in(A, 300, 111, 0, 1000);
 	cr_assert_eq(h_state(), TD_TCP_FIN_WAIT_2);
@@ -170,10 +100,8 @@ Test(timers, c49_data_and_fin_resent_until_acked, .init = h_setup, .fini = h_tea
 /* C-49: a FIN alone stays on the retransmission queue through several expiries. */
 Test(timers, c49_fin_resent_with_original_seq, .init = h_setup, .fini = h_teardown)
 {
-	h_establish();
-	cr_assert_eq(td_tcp_shutdown(H.st, H.c), 0);
-	h_expect(F | A, 100, 300, 0);
-	run_to_ms(3500);
+	h_goto_state(TD_TCP_FIN_WAIT_1);
+	h_run_to_ms(3500);
 	h_expect(F | A, 100, 300, 0);
 	h_expect(F | A, 100, 300, 0);
 	h_expect_none();
@@ -190,14 +118,9 @@ Test(timers, c50_first_fin_resent_after_1s, .init = h_setup, .fini = h_teardown)
 	cr_assert_eq(h_info().srtt_us, 0, "the harness connection has no RTT sample");
 	cr_assert_eq(h_info().rto_us, 1000000);
 	h_at_ms(250);
-	cr_assert_eq(td_tcp_shutdown(H.st, H.c), 0);
-	const struct h_out *o = h_expect(F | A, 100, 300, 0);
+	const struct h_out *o = h_close_expect_fin(300);
 	sent_at_ms(o, 250);
-	run_to_ms(1249);
-	h_expect_none();
-	run_to_ms(1800);
-	o = h_expect(F | A, 100, 300, 0);
-	sent_at_ms(o, 1250);
+	expect_next_at_ms(1250, 1800, F | A, 100, 300, 0);
 	h_expect_none();
 }
 
@@ -207,11 +130,7 @@ Test(timers, c50_data_resent_after_1s, .init = h_setup, .fini = h_teardown)
 	h_establish();
 	cr_assert_eq(h_send(10), 10);
 	h_expect(P | A, 100, 300, 10);
-	run_to_ms(999);
-	h_expect_none();
-	run_to_ms(1500);
-	const struct h_out *o = h_expect(P | A, 100, 300, 10);
-	sent_at_ms(o, 1000);
+	expect_next_at_ms(1000, 1500, P | A, 100, 300, 10);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -231,11 +150,7 @@ Test(timers, c51_first_sample_rto_300ms, .init = h_setup, .fini = h_teardown)
 	cr_assert_eq(td_tcp_shutdown(H.st, H.c), 0);
 	const struct h_out *o = h_expect(F | A, 110, 300, 0);
 	sent_at_ms(o, 100);
-	run_to_ms(399);
-	h_expect_none();
-	run_to_ms(500);
-	o = h_expect(F | A, 110, 300, 0);
-	sent_at_ms(o, 400);
+	expect_next_at_ms(400, 500, F | A, 110, 300, 0);
 }
 
 /* C-51: a second sample R' = 200 ms: RTTVAR 62.5, SRTT 112.5, RTO 362.5 ms. */
@@ -255,12 +170,12 @@ Test(timers, c51_second_sample_rto_362ms, .init = h_setup, .fini = h_teardown)
 	cr_assert_eq(td_tcp_shutdown(H.st, H.c), 0);
 	const struct h_out *o = h_expect(F | A, 120, 300, 0);
 	sent_at_ms(o, 300);
-	run_to_ms(661);
+	h_run_to_ms(661);
 	h_expect_none();
-	run_to_ms(800);
+	h_run_to_ms(800);
 	o = h_expect(F | A, 120, 300, 0);
-	cr_assert(o->t_us >= US(662) && o->t_us <= US(664), "FIN resent at %.3f ms, expected 662.5",
-		  ms_of(o->t_us));
+	cr_assert(o->t_us >= H_US(662) && o->t_us <= H_US(664),
+		  "FIN resent at %.3f ms, expected 662.5", h_ms_of(o->t_us));
 }
 
 /* ------------------------------------------------------------------------ */
@@ -273,7 +188,7 @@ Test(timers, c52_no_sample_from_retransmitted_fin, .init = h_setup, .fini = h_te
 	rtt_sample(100, 10, 100); /* SRTT 100 ms, RTO 300 ms; clock 100 ms */
 	cr_assert_eq(td_tcp_shutdown(H.st, H.c), 0);
 	h_expect(F | A, 110, 300, 0);
-	run_to_ms(420);
+	h_run_to_ms(420);
 	const struct h_out *o = h_expect(F | A, 110, 300, 0);
 	sent_at_ms(o, 400);
 	h_at_ms(450); /* 350 ms after the first FIN, 50 ms after the second */
@@ -292,7 +207,7 @@ Test(timers, c52_no_sample_from_retransmitted_data, .init = h_setup, .fini = h_t
 	rtt_sample(100, 10, 100);
 	cr_assert_eq(h_send(10), 10);
 	h_expect(P | A, 110, 300, 10);
-	run_to_ms(405);
+	h_run_to_ms(405);
 	const struct h_out *o = h_expect(P | A, 110, 300, 10);
 	sent_at_ms(o, 400);
 	h_at_ms(410);
@@ -302,50 +217,13 @@ Test(timers, c52_no_sample_from_retransmitted_data, .init = h_setup, .fini = h_t
 	cr_assert_eq(i.rttvar_us, 50000);
 }
 
-/* Establish with timestamps negotiated (TS.Recent 500); returns our TSval at
- * harness time 0. */
-static uint32_t
-establish_ts(void)
-{
-	struct td_tcp_open_opts oo = {.stream = TD_TCP_STREAM_BUFFER};
-	struct td_tcp_conn *c = NULL;
-
-	cr_assert_eq(td_tcp_connect(H.st, &H.t, &oo, &c), 0);
-	const struct h_out *syn = h_next();
-	cr_assert_not_null(syn, "no SYN");
-	cr_assert_eq(syn->flags, S);
-	cr_assert(syn->opts.has & TD_OPT_TS, "our SYN offers no timestamps");
-	uint32_t base = syn->opts.ts_val - (uint32_t)((syn->t_us - US(0)) / 1000);
-	uint32_t v = 500, e = syn->opts.ts_val;
-	uint8_t o[16] = {2, 4, 1000 >> 8, 1000 & 0xff, 1, 1, 8, 10};
-	o[8] = v >> 24, o[9] = v >> 16, o[10] = v >> 8, o[11] = v;
-	o[12] = e >> 24, o[13] = e >> 16, o[14] = e >> 8, o[15] = e;
-	struct td_seg s = {.tuple = H.t,
-			   .seq = 299,
-			   .ack = syn->seq + 1,
-			   .wnd = 1000,
-			   .flags = S | A,
-			   .opts = o,
-			   .optlen = sizeof(o)};
-	td_tcp_input(H.st, &s);
-	h_expect(A, 100, 300, 0);
-	cr_assert_eq(td_tcp_state(H.st, c), TD_TCP_ESTABLISHED);
-	H.c = c;
-	cr_assert(h_info().ts_ok, "timestamps not negotiated");
-	td_tcp_reset_rtt(H.st, c);
-	h_drain();
-	h_ev_drain();
-	return base;
-}
-
 /* C-52: with timestamps, an ACK echoing the retransmission's TSval gives a
  * sample (RFC 7323 4: the echo says which transmission it acknowledges). */
 Test(timers, c52_ts_echo_of_retransmission_gives_sample, .init = h_setup, .fini = h_teardown)
 {
-	establish_ts();
-	cr_assert_eq(td_tcp_shutdown(H.st, H.c), 0);
-	h_expect(F | A, 100, 300, 0);
-	run_to_ms(1050);
+	h_handshake(&(struct h_hs){.ts = true, .wscale = -1});
+	h_close_expect_fin(300);
+	h_run_to_ms(1050);
 	const struct h_out *o = h_expect(F | A, 100, 300, 0);
 	sent_at_ms(o, 1000);
 	uint32_t tsval = o->opts.ts_val;
@@ -369,11 +247,7 @@ Test(timers, c53_rto_floor_200ms, .init = h_setup, .fini = h_teardown)
 	cr_assert_eq(td_tcp_shutdown(H.st, H.c), 0);
 	const struct h_out *o = h_expect(F | A, 110, 300, 0);
 	sent_at_ms(o, 1);
-	run_to_ms(200);
-	h_expect_none();
-	run_to_ms(300);
-	o = h_expect(F | A, 110, 300, 0);
-	sent_at_ms(o, 201);
+	expect_next_at_ms(201, 300, F | A, 110, 300, 0);
 }
 
 /* C-53: a smaller rto_min in the config is honoured (the floor is the config's). */
@@ -394,7 +268,7 @@ Test(timers, c53_backoff_capped_at_60s, .init = h_setup, .fini = h_teardown)
 
 	h_establish();
 	cr_assert_eq(td_tcp_shutdown(H.st, H.c), 0);
-	run_to_ms(299000);
+	h_run_to_ms(299000);
 	const struct h_out *prev = NULL;
 	for (unsigned k = 0; k < TD_ARRAY_SIZE(at); k++) {
 		const struct h_out *o = h_expect(F | A, 100, 300, 0);
@@ -409,23 +283,20 @@ Test(timers, c53_backoff_capped_at_60s, .init = h_setup, .fini = h_teardown)
 	h_expect_none();
 }
 
+/* @cfg, the defaults with one field out of range, is refused by
+ * td_tcp_config_validate() and by td_tcp_stack_create(), each with an error
+ * naming @field. */
 static void
-check_config_error(const char *name, const char *value, int want, const char *field, const char *lo,
-		   const char *hi)
+config_refused(const struct td_tcp_config *cfg, const char *field)
 {
-	struct td_tcp_config cfg;
-	char err[256];
+	char err[256] = "";
 
-	td_tcp_config_defaults(&cfg);
-	memset(err, 0, sizeof(err));
-	int rc = td_tcp_config_set(&cfg, name, value, err, sizeof(err));
-	cr_assert_eq(rc, want, "config_set %s=%s returned %d, expected %d", name, value, rc, want);
+	cr_assert_lt(td_tcp_config_validate(cfg, err, sizeof(err)), 0);
 	cr_assert(strstr(err, field) != NULL, "error \"%s\" does not name %s", err, field);
-	if (lo != NULL)
-		cr_assert(strstr(err, lo) != NULL && strstr(err, hi) != NULL,
-			  "error \"%s\" does not give the range %s..%s", err, lo, hi);
-	char *nl = strchr(err, '\n');
-	cr_assert(nl == NULL || nl[1] == 0, "error is more than one line: \"%s\"", err);
+	memset(err, 0, sizeof(err));
+	cr_assert_null(
+		td_tcp_stack_create(cfg, &(struct td_tcp_ops){0}, H_US(0), NULL, err, sizeof(err)));
+	cr_assert(strstr(err, field) != NULL, "stack_create error \"%s\"", err);
 }
 
 /* C-53: rto_max below 60 s is rejected with one line naming rto_max_ms. */
@@ -434,17 +305,11 @@ Test(timers, c53_config_rto_max_30s_rejected, .init = h_setup, .fini = h_teardow
 	struct td_tcp_config cfg;
 	char err[256] = "";
 
-	check_config_error("rto_max_ms", "30000", -TD_ERANGE, "rto_max_ms", "60000", "3600000");
+	h_expect_config_error("rto_max_ms", "30000", -TD_ERANGE, "rto_max_ms", "60000", "3600000");
 
 	td_tcp_config_defaults(&cfg);
 	cfg.rto_max_ms = 30000;
-	cr_assert_lt(td_tcp_config_validate(&cfg, err, sizeof(err)), 0);
-	cr_assert(strstr(err, "rto_max_ms") != NULL, "error \"%s\" does not name rto_max_ms", err);
-
-	memset(err, 0, sizeof(err));
-	cr_assert_null(
-		td_tcp_stack_create(&cfg, &(struct td_tcp_ops){0}, US(0), NULL, err, sizeof(err)));
-	cr_assert(strstr(err, "rto_max_ms") != NULL, "stack_create error \"%s\"", err);
+	config_refused(&cfg, "rto_max_ms");
 
 	td_tcp_config_defaults(&cfg);
 	cr_assert_eq(td_tcp_config_set(&cfg, "rto_max_ms", "60000", err, sizeof(err)), 0);
@@ -462,7 +327,7 @@ Test(timers, c53_backoff_cap_follows_rto_max, .init = h_setup, .fini = h_teardow
 	h_establish();
 	cr_assert_eq(td_tcp_shutdown(H.st, H.c), 0);
 	/* 64 s is below the cap; 128 s is capped to 100 s. */
-	run_to_ms(227000 + 100);
+	h_run_to_ms(227000 + 100);
 	static const uint64_t at[] = {0, 1, 3, 7, 15, 31, 63, 127, 227};
 	const struct h_out *prev = NULL;
 	for (unsigned k = 0; k < TD_ARRAY_SIZE(at); k++) {
@@ -485,7 +350,7 @@ Test(timers, c54_fin_backoff_1_3_7_15_31, .init = h_setup, .fini = h_teardown)
 
 	h_establish();
 	cr_assert_eq(td_tcp_shutdown(H.st, H.c), 0);
-	run_to_ms(62900);
+	h_run_to_ms(62900);
 	const struct h_out *prev = NULL;
 	for (unsigned k = 0; k < TD_ARRAY_SIZE(at); k++) {
 		const struct h_out *o = h_expect(F | A, 100, 300, 0);
@@ -501,7 +366,7 @@ Test(timers, c54_fin_backoff_1_3_7_15_31, .init = h_setup, .fini = h_teardown)
 	h_expect_none();
 	cr_assert_eq(h_state(), TD_TCP_FIN_WAIT_1);
 	/* The next one, 32 s after the sixth. */
-	run_to_us(prev->t_us + 32000000ull + TICK_US);
+	h_run_to_us(prev->t_us + 32000000ull + H_TICK_US);
 	const struct h_out *o = h_expect(F | A, 100, 300, 0);
 	sent_at_us(o, prev->t_us + 32000000ull);
 	cr_assert_eq(h_stats()->fin_retransmits, 6);
@@ -514,7 +379,7 @@ Test(timers, c54_data_backoff_doubles, .init = h_setup, .fini = h_teardown)
 	h_establish();
 	cr_assert_eq(h_send(10), 10);
 	h_expect(P | A, 100, 300, 10);
-	run_to_ms(15500);
+	h_run_to_ms(15500);
 	static const uint64_t at[] = {1, 3, 7, 15};
 	for (unsigned k = 0; k < TD_ARRAY_SIZE(at); k++) {
 		const struct h_out *o = h_expect(P | A, 100, 300, 10);
@@ -537,14 +402,15 @@ Test(timers, c55_persist_probes_then_fin_released, .init = h_setup, .fini = h_te
 	h_expect_none();
 
 	unsigned nprobe = 0;
-	uint64_t prev = US(0), prev_iv = 0;
-	const uint64_t end = US(3600000);
+	uint64_t prev = H_US(0), prev_iv = 0;
+	const uint64_t end = H_US(3600000);
 	while (H.now_us < end) {
 		uint64_t nt = td_tcp_next_timer(H.st);
-		cr_assert_neq(nt, UINT64_MAX, "no persist timer armed at %.3f ms", ms_of(H.now_us));
+		cr_assert_neq(nt, UINT64_MAX, "no persist timer armed at %.3f ms",
+			      h_ms_of(H.now_us));
 		if (nt > end)
 			break;
-		run_to_us(nt);
+		h_run_to_us(nt);
 		while (h_pending() > 0) {
 			const struct h_out *o = h_expect(A, 99, 300, 0);
 			uint64_t iv = o->t_us - prev;
@@ -552,10 +418,10 @@ Test(timers, c55_persist_probes_then_fin_released, .init = h_setup, .fini = h_te
 				static const uint64_t first[] = {1000, 3000, 7000};
 				sent_at_ms(o, first[nprobe]);
 			} else {
-				cr_assert(iv + TICK_US >= prev_iv,
+				cr_assert(iv + H_TICK_US >= prev_iv,
 					  "probe interval shrank from %.3f to %.3f ms",
 					  prev_iv / 1e3, iv / 1e3);
-				cr_assert(iv <= 120000000ull + TICK_US, "probe interval %.3f ms",
+				cr_assert(iv <= 120000000ull + H_TICK_US, "probe interval %.3f ms",
 					  iv / 1e3);
 			}
 			prev = o->t_us;
@@ -564,17 +430,16 @@ Test(timers, c55_persist_probes_then_fin_released, .init = h_setup, .fini = h_te
 			h_in(A, 300, 100, 0, 0);
 		}
 		cr_assert_eq(h_state(), TD_TCP_FIN_WAIT_1, "state %s at %.3f ms",
-			     td_tcp_state_name(h_state()), ms_of(H.now_us));
+			     td_tcp_state_name(h_state()), h_ms_of(H.now_us));
 	}
 	cr_assert_geq(nprobe, 30, "only %u probes in an hour", nprobe);
-	cr_assert_null(find_ev(TD_TCP_EV_TIMED_OUT), "a held connection timed out");
-	cr_assert_null(find_ev(TD_TCP_EV_RESET));
+	cr_assert_null(h_ev_first(TD_TCP_EV_TIMED_OUT), "a held connection timed out");
+	cr_assert_null(h_ev_first(TD_TCP_EV_RESET));
 	cr_assert_eq(h_stats()->ends[TD_TCP_END_USER_TIMEOUT], 0);
 
 	h_in(A, 300, 100, 0, 1000);
 	const struct h_out *o = h_expect(F | P | A, 100, 300, 10);
-	for (unsigned i = 0; i < 10; i++)
-		cr_assert_eq(o->data[i], (uint8_t)i);
+	h_assert_sent_bytes(o, 0);
 	h_expect_none();
 	h_in(A, 300, 111, 0, 1000);
 	cr_assert_eq(h_state(), TD_TCP_FIN_WAIT_2);
@@ -588,7 +453,7 @@ Test(timers, c55_bare_fin_waits_for_window, .init = h_setup, .fini = h_teardown)
 	cr_assert_eq(td_tcp_shutdown(H.st, H.c), 0);
 	cr_assert_eq(h_state(), TD_TCP_FIN_WAIT_1);
 	h_expect_none();
-	run_to_ms(1500);
+	h_run_to_ms(1500);
 	const struct h_out *o = h_expect(A, 99, 300, 0);
 	sent_at_ms(o, 1000);
 	h_expect_none();
@@ -602,27 +467,26 @@ Test(timers, c55_bare_fin_waits_for_window, .init = h_setup, .fini = h_teardown)
 static void
 user_timeout_5s_checks(void)
 {
-	cr_assert_eq(td_tcp_shutdown(H.st, H.c), 0);
-	const struct h_out *o = h_expect(F | A, 100, 300, 0);
+	const struct h_out *o = h_close_expect_fin(300);
 	sent_at_ms(o, 0);
-	run_to_ms(4999);
+	h_run_to_ms(4999);
 	o = h_expect(F | A, 100, 300, 0);
 	sent_at_ms(o, 1000);
 	o = h_expect(F | A, 100, 300, 0);
 	sent_at_ms(o, 3000);
 	h_expect_none();
 	cr_assert_eq(h_state(), TD_TCP_FIN_WAIT_1);
-	cr_assert_null(find_ev(TD_TCP_EV_TIMED_OUT), "timed out before 5 s");
+	cr_assert_null(h_ev_first(TD_TCP_EV_TIMED_OUT), "timed out before 5 s");
 
-	run_to_ms(5001);
+	h_run_to_ms(5001);
 	h_expect_none(); /* C-57: silent by default */
-	assert_gone();
+	h_assert_state(TD_TCP_CLOSED);
 	cr_assert_eq(td_tcp_state(H.st, H.c), TD_TCP_CLOSED);
-	const struct h_ev *e = find_ev(TD_TCP_EV_TIMED_OUT);
+	const struct h_ev *e = h_ev_first(TD_TCP_EV_TIMED_OUT);
 	cr_assert_not_null(e, "the user was not told of the timeout");
 	cr_assert_eq(e->err, TD_ETIMEDOUT);
-	cr_assert(e->t_us >= US(5000) && e->t_us <= US(5001), "timed out at %.3f ms",
-		  ms_of(e->t_us));
+	cr_assert(e->t_us >= H_US(5000) && e->t_us <= H_US(5001), "timed out at %.3f ms",
+		  h_ms_of(e->t_us));
 	cr_assert_eq(h_ev_count(TD_TCP_EV_TIMED_OUT), 1);
 	cr_assert_eq(h_ev_count(TD_TCP_EV_CLOSED) + h_ev_count(TD_TCP_EV_RESET), 0);
 	cr_assert_eq(h_stats()->ends[TD_TCP_END_USER_TIMEOUT], 1);
@@ -640,25 +504,7 @@ Test(timers, c56_user_timeout_aborts_at_5s, .init = h_setup, .fini = h_teardown)
 /* C-56: the user timeout given at OPEN. */
 Test(timers, c56_user_timeout_from_open, .init = h_setup, .fini = h_teardown)
 {
-	struct td_tcp_open_opts oo = {.stream = TD_TCP_STREAM_BUFFER, .user_timeout_ms = 5000};
-	struct td_tcp_conn *c = NULL;
-
-	cr_assert_eq(td_tcp_connect(H.st, &H.t, &oo, &c), 0);
-	const struct h_out *syn = h_next();
-	cr_assert_not_null(syn);
-	uint8_t o[4] = {2, 4, 1000 >> 8, 1000 & 0xff};
-	struct td_seg s = {.tuple = H.t,
-			   .seq = 299,
-			   .ack = syn->seq + 1,
-			   .wnd = 1000,
-			   .flags = S | A,
-			   .opts = o,
-			   .optlen = 4};
-	td_tcp_input(H.st, &s);
-	h_expect(A, 100, 300, 0);
-	H.c = c;
-	td_tcp_reset_rtt(H.st, c);
-	h_ev_drain();
+	h_handshake(&(struct h_hs){.wscale = -1, .user_timeout_ms = 5000});
 	user_timeout_5s_checks();
 }
 
@@ -667,14 +513,14 @@ Test(timers, c56_default_user_timeout_300s, .init = h_setup, .fini = h_teardown)
 {
 	h_establish();
 	cr_assert_eq(td_tcp_shutdown(H.st, H.c), 0);
-	run_to_ms(299999);
+	h_run_to_ms(299999);
 	cr_assert_eq(h_state(), TD_TCP_FIN_WAIT_1);
-	cr_assert_null(find_ev(TD_TCP_EV_TIMED_OUT));
+	cr_assert_null(h_ev_first(TD_TCP_EV_TIMED_OUT));
 	h_drain();
-	run_to_ms(300001);
+	h_run_to_ms(300001);
 	h_expect_none();
-	assert_gone();
-	const struct h_ev *e = find_ev(TD_TCP_EV_TIMED_OUT);
+	h_assert_state(TD_TCP_CLOSED);
+	const struct h_ev *e = h_ev_first(TD_TCP_EV_TIMED_OUT);
 	cr_assert_not_null(e);
 	cr_assert_eq(e->err, TD_ETIMEDOUT);
 	cr_assert_eq(h_stats()->ends[TD_TCP_END_USER_TIMEOUT], 1);
@@ -692,14 +538,14 @@ Test(timers, c56_ack_restarts_user_timeout, .init = h_setup, .fini = h_teardown)
 	h_in(A, 300, 110, 0, 1000);
 	cr_assert_eq(td_tcp_shutdown(H.st, H.c), 0);
 	h_drain();
-	run_to_ms(7499);
+	h_run_to_ms(7499);
 	cr_assert_eq(h_state(), TD_TCP_FIN_WAIT_1, "aborted before 5 s without an ACK");
-	cr_assert_null(find_ev(TD_TCP_EV_TIMED_OUT));
+	cr_assert_null(h_ev_first(TD_TCP_EV_TIMED_OUT));
 	h_drain();
-	run_to_ms(7501);
+	h_run_to_ms(7501);
 	h_expect_none();
-	assert_gone();
-	cr_assert_not_null(find_ev(TD_TCP_EV_TIMED_OUT));
+	h_assert_state(TD_TCP_CLOSED);
+	cr_assert_not_null(h_ev_first(TD_TCP_EV_TIMED_OUT));
 }
 
 /* ------------------------------------------------------------------------ */
@@ -711,11 +557,11 @@ Test(timers, c57_user_timeout_silent_then_rst_to_late_ack, .init = h_setup, .fin
 	h_establish();
 	td_tcp_set_user_timeout(H.c, 5000);
 	cr_assert_eq(td_tcp_shutdown(H.st, H.c), 0);
-	run_to_ms(4999);
+	h_run_to_ms(4999);
 	h_drain();
-	run_to_ms(5001);
+	h_run_to_ms(5001);
 	h_expect_none();
-	assert_gone();
+	h_assert_state(TD_TCP_CLOSED);
 	cr_assert_eq(h_stats()->rst_sent, 0);
 	h_at_ms(6000);
 	h_in(A, 300, 101, 0, 1000);
@@ -731,18 +577,17 @@ Test(timers, c57_rst_on_user_timeout_option, .init = h_setup, .fini = h_teardown
 	h_restart(&H.cfg);
 	h_establish();
 	td_tcp_set_user_timeout(H.c, 5000);
-	cr_assert_eq(td_tcp_shutdown(H.st, H.c), 0);
-	h_expect(F | A, 100, 300, 0);
-	run_to_ms(4999);
+	h_close_expect_fin(300);
+	h_run_to_ms(4999);
 	h_expect(F | A, 100, 300, 0);
 	h_expect(F | A, 100, 300, 0);
 	h_expect_none();
-	run_to_ms(6000);
+	h_run_to_ms(6000);
 	const struct h_out *o = h_expect(R | A, 101, 300, 0);
 	sent_at_ms(o, 5000);
 	h_expect_none();
-	assert_gone();
-	const struct h_ev *e = find_ev(TD_TCP_EV_TIMED_OUT);
+	h_assert_state(TD_TCP_CLOSED);
+	const struct h_ev *e = h_ev_first(TD_TCP_EV_TIMED_OUT);
 	cr_assert_not_null(e);
 	cr_assert_eq(e->err, TD_ETIMEDOUT);
 	cr_assert_eq(h_stats()->ends[TD_TCP_END_USER_TIMEOUT], 1);
@@ -757,18 +602,36 @@ answer_probes(uint64_t until_ms, uint32_t peer_seq, uint32_t ack)
 {
 	unsigned n = 0;
 
-	while (H.now_us < US(until_ms)) {
+	while (H.now_us < H_US(until_ms)) {
 		uint64_t nt = td_tcp_next_timer(H.st);
-		if (nt == UINT64_MAX || nt > US(until_ms))
+		if (nt == UINT64_MAX || nt > H_US(until_ms))
 			break;
-		run_to_us(nt);
+		h_run_to_us(nt);
 		while (h_pending() > 0) {
 			h_expect(A, 99, ack, 0);
 			h_in(A, peer_seq, 100, 0, 0);
 			n++;
 		}
 	}
-	run_to_ms(until_ms);
+	h_run_to_ms(until_ms);
+	return n;
+}
+
+/* C-58: the orphan in @s, with data behind a zero window, answers every probe
+ * (SEQ 99, ACK @rcv_nxt) and is still in @s at 299.99 s; by 300 s it is gone,
+ * silently, counted as a user timeout, and every pool is full again. Returns
+ * the number of probes. */
+static unsigned
+reclaimed_at_user_timeout(enum td_tcp_state s, uint32_t rcv_nxt)
+{
+	unsigned n = answer_probes(299990, rcv_nxt, rcv_nxt);
+
+	cr_assert_eq(h_state(), s);
+	h_run_to_ms(300001);
+	h_expect_none();
+	h_assert_state(TD_TCP_CLOSED);
+	cr_assert_eq(h_stats()->ends[TD_TCP_END_USER_TIMEOUT], 1);
+	h_assert_pools_full();
 	return n;
 }
 
@@ -784,15 +647,9 @@ Test(timers, c58_orphan_fin_wait_1_zero_window_reclaimed, .init = h_setup, .fini
 	cr_assert_eq(h_state(), TD_TCP_FIN_WAIT_1);
 	unsigned nev = H.nev;
 
-	unsigned n = answer_probes(299990, 300, 300);
+	unsigned n = reclaimed_at_user_timeout(TD_TCP_FIN_WAIT_1, 300);
 	cr_assert_geq(n, 5, "only %u probes", n);
-	cr_assert_eq(h_state(), TD_TCP_FIN_WAIT_1);
-	run_to_ms(300001);
-	h_expect_none();
-	assert_gone();
-	cr_assert_eq(h_stats()->ends[TD_TCP_END_USER_TIMEOUT], 1);
 	cr_assert_eq(H.nev, nev, "an orphan raised an event");
-	h_assert_pools_full();
 }
 
 /* C-58: the same for an orphan in LAST-ACK. */
@@ -808,13 +665,7 @@ Test(timers, c58_orphan_last_ack_zero_window_reclaimed, .init = h_setup, .fini =
 	h_expect_none();
 	cr_assert_eq(h_state(), TD_TCP_LAST_ACK);
 
-	answer_probes(299990, 301, 301);
-	cr_assert_eq(h_state(), TD_TCP_LAST_ACK);
-	run_to_ms(300001);
-	h_expect_none();
-	assert_gone();
-	cr_assert_eq(h_stats()->ends[TD_TCP_END_USER_TIMEOUT], 1);
-	h_assert_pools_full();
+	reclaimed_at_user_timeout(TD_TCP_LAST_ACK, 301);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -824,19 +675,12 @@ Test(timers, c58_orphan_last_ack_zero_window_reclaimed, .init = h_setup, .fini =
  * silently; a later FIN gets a RST. Arriving segments do not restart it. */
 Test(timers, c59_orphan_fin_wait_2_timeout_60s, .init = h_setup, .fini = h_teardown)
 {
-	h_establish();
-	h_release();
-	h_expect(F | A, 100, 300, 0);
-	h_in(A, 300, 101, 0, 1000);
-	cr_assert_eq(h_state(), TD_TCP_FIN_WAIT_2);
+	h_orphan_fin_wait_2();
 	h_at_ms(30000);
 	h_in(A, 300, 101, 0, 1000); /* a bare ACK does not restart the timeout */
 	h_expect_none();
-	run_to_ms(59999);
-	cr_assert_eq(h_state(), TD_TCP_FIN_WAIT_2);
-	run_to_ms(60001);
+	h_expect_gone_at_ms(TD_TCP_FIN_WAIT_2, 60000);
 	h_expect_none();
-	assert_gone();
 	cr_assert_eq(h_stats()->ends[TD_TCP_END_FIN_WAIT2_TIMEOUT], 1);
 	h_assert_pools_full();
 	h_in(F | A, 300, 101, 0, 1000);
@@ -848,17 +692,13 @@ Test(timers, c59_orphan_fin_wait_2_timeout_60s, .init = h_setup, .fini = h_teard
  * a held connection stays in FIN-WAIT-2 meanwhile. */
 Test(timers, c59_timeout_counts_from_release, .init = h_setup, .fini = h_teardown)
 {
-	h_establish();
-	to_fin_wait_2();
-	run_to_ms(100000);
+	h_goto_state(TD_TCP_FIN_WAIT_2);
+	h_run_to_ms(100000);
 	cr_assert_eq(h_state(), TD_TCP_FIN_WAIT_2);
 	h_release();
 	h_expect_none();
-	run_to_ms(159999);
-	cr_assert_eq(h_state(), TD_TCP_FIN_WAIT_2);
-	run_to_ms(160001);
+	h_expect_gone_at_ms(TD_TCP_FIN_WAIT_2, 160000);
 	h_expect_none();
-	assert_gone();
 	cr_assert_eq(h_stats()->ends[TD_TCP_END_FIN_WAIT2_TIMEOUT], 1);
 }
 
@@ -871,11 +711,8 @@ Test(timers, c59_timeout_counts_from_entry, .init = h_setup, .fini = h_teardown)
 	h_at_ms(500);
 	h_in(A, 300, 101, 0, 1000);
 	cr_assert_eq(h_state(), TD_TCP_FIN_WAIT_2);
-	run_to_ms(60499);
-	cr_assert_eq(h_state(), TD_TCP_FIN_WAIT_2);
-	run_to_ms(60501);
+	h_expect_gone_at_ms(TD_TCP_FIN_WAIT_2, 60500);
 	h_expect_none();
-	assert_gone();
 	cr_assert_eq(h_stats()->ends[TD_TCP_END_FIN_WAIT2_TIMEOUT], 1);
 }
 
@@ -884,46 +721,29 @@ Test(timers, c59_timeout_configurable, .init = h_setup, .fini = h_teardown)
 {
 	H.cfg.fin_wait2_timeout_ms = 5000;
 	h_restart(&H.cfg);
-	h_establish();
-	h_release();
-	h_expect(F | A, 100, 300, 0);
-	h_in(A, 300, 101, 0, 1000);
-	run_to_ms(4999);
-	cr_assert_eq(h_state(), TD_TCP_FIN_WAIT_2);
-	run_to_ms(5001);
-	assert_gone();
+	h_orphan_fin_wait_2();
+	h_expect_gone_at_ms(TD_TCP_FIN_WAIT_2, 5000);
 	cr_assert_eq(h_stats()->ends[TD_TCP_END_FIN_WAIT2_TIMEOUT], 1);
 }
 
 /* ------------------------------------------------------------------------ */
 /* C-60: TIME-WAIT lasts exactly 2 MSL. */
 
-/* From the default state at the current time: CLOSE, ACK, FIN: TIME-WAIT. */
-static void
-to_time_wait(void)
-{
-	to_fin_wait_2();
-	h_in(F | A, 300, 101, 0, 1000);
-	h_expect(A, 101, 301, 0);
-	cr_assert_eq(h_state(), TD_TCP_TIME_WAIT);
-}
-
 /* C-60 */
 Test(timers, c60_time_wait_lasts_2msl, .init = h_setup, .fini = h_teardown)
 {
 	struct td_tcp_tw_info tw;
 
-	h_establish();
-	to_time_wait();
+	h_goto_state(TD_TCP_TIME_WAIT);
 	cr_assert_eq(td_tcp_tw_info(H.st, &H.t, &tw), 0);
-	cr_assert(tw.expire_us >= US(60000) && tw.expire_us <= US(60000) + TICK_US,
-		  "expires at %.3f ms", ms_of(tw.expire_us));
-	run_to_ms(59999);
+	cr_assert(tw.expire_us >= H_US(60000) && tw.expire_us <= H_US(60000) + H_TICK_US,
+		  "expires at %.3f ms", h_ms_of(tw.expire_us));
+	h_run_to_ms(59999);
 	cr_assert_eq(h_state(), TD_TCP_TIME_WAIT);
 	cr_assert_eq(td_tcp_state(H.st, H.c), TD_TCP_TIME_WAIT);
-	run_to_ms(60001);
+	h_run_to_ms(60001);
 	h_expect_none();
-	assert_gone();
+	h_assert_state(TD_TCP_CLOSED);
 	cr_assert_eq(td_tcp_state(H.st, H.c), TD_TCP_CLOSED);
 	cr_assert_neq(td_tcp_tw_info(H.st, &H.t, &tw), 0);
 	h_in(A, 301, 101, 0, 1000);
@@ -933,16 +753,12 @@ Test(timers, c60_time_wait_lasts_2msl, .init = h_setup, .fini = h_teardown)
 /* C-60: 2 MSL counts from entry (here at t = 10 s). */
 Test(timers, c60_time_wait_counts_from_entry, .init = h_setup, .fini = h_teardown)
 {
-	h_establish();
-	to_fin_wait_2();
+	h_goto_state(TD_TCP_FIN_WAIT_2);
 	h_at_ms(10000);
 	h_in(F | A, 300, 101, 0, 1000);
 	h_expect(A, 101, 301, 0);
 	h_release();
-	run_to_ms(69999);
-	cr_assert_eq(h_state(), TD_TCP_TIME_WAIT);
-	run_to_ms(70001);
-	assert_gone();
+	h_expect_gone_at_ms(TD_TCP_TIME_WAIT, 70000);
 }
 
 /* C-60: MSL is configurable (1 s: TIME-WAIT 2 s). */
@@ -950,12 +766,8 @@ Test(timers, c60_msl_configurable, .init = h_setup, .fini = h_teardown)
 {
 	H.cfg.msl_ms = 1000;
 	h_restart(&H.cfg);
-	h_establish();
-	to_time_wait();
-	run_to_ms(1999);
-	cr_assert_eq(h_state(), TD_TCP_TIME_WAIT);
-	run_to_ms(2001);
-	assert_gone();
+	h_goto_state(TD_TCP_TIME_WAIT);
+	h_expect_gone_at_ms(TD_TCP_TIME_WAIT, 2000);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -964,15 +776,10 @@ Test(timers, c60_msl_configurable, .init = h_setup, .fini = h_teardown)
 /* C-61: FIN-WAIT-2, data at t = 0: the ACK at t = 40 ms. */
 Test(timers, c61_delayed_ack_40ms_in_fin_wait_2, .init = h_setup, .fini = h_teardown)
 {
-	h_establish();
-	to_fin_wait_2();
+	h_goto_state(TD_TCP_FIN_WAIT_2);
 	h_in(P | A, 300, 101, 10, 1000);
 	h_expect_none();
-	run_to_ms(39);
-	h_expect_none();
-	run_to_ms(100);
-	const struct h_out *o = h_expect(A, 101, 310, 0);
-	sent_at_ms(o, 40);
+	expect_next_at_ms(40, 100, A, 101, 310, 0);
 	h_expect_none();
 }
 
@@ -981,14 +788,9 @@ Test(timers, c61_delayed_ack_configurable, .init = h_setup, .fini = h_teardown)
 {
 	H.cfg.delack_ms = 499;
 	h_restart(&H.cfg);
-	h_establish();
-	to_fin_wait_2();
+	h_goto_state(TD_TCP_FIN_WAIT_2);
 	h_in(P | A, 300, 101, 10, 1000);
-	run_to_ms(498);
-	h_expect_none();
-	run_to_ms(600);
-	const struct h_out *o = h_expect(A, 101, 310, 0);
-	sent_at_ms(o, 499);
+	expect_next_at_ms(499, 600, A, 101, 310, 0);
 }
 
 /* C-61: a delayed ACK of 500 ms is rejected with one line naming the field. */
@@ -997,16 +799,11 @@ Test(timers, c61_delack_500_rejected, .init = h_setup, .fini = h_teardown)
 	struct td_tcp_config cfg;
 	char err[256] = "";
 
-	check_config_error("delack_ms", "500", -TD_ERANGE, "delack_ms", "0", "499");
-	check_config_error("delack_ms", "1000", -TD_ERANGE, "delack_ms", "0", "499");
+	h_expect_config_error("delack_ms", "500", -TD_ERANGE, "delack_ms", "0", "499");
+	h_expect_config_error("delack_ms", "1000", -TD_ERANGE, "delack_ms", "0", "499");
 	td_tcp_config_defaults(&cfg);
 	cfg.delack_ms = 500;
-	cr_assert_lt(td_tcp_config_validate(&cfg, err, sizeof(err)), 0);
-	cr_assert(strstr(err, "delack_ms") != NULL, "error \"%s\"", err);
-	memset(err, 0, sizeof(err));
-	cr_assert_null(
-		td_tcp_stack_create(&cfg, &(struct td_tcp_ops){0}, US(0), NULL, err, sizeof(err)));
-	cr_assert(strstr(err, "delack_ms") != NULL, "stack_create error \"%s\"", err);
+	config_refused(&cfg, "delack_ms");
 	td_tcp_config_defaults(&cfg);
 	cr_assert_eq(td_tcp_config_set(&cfg, "delack_ms", "499", err, sizeof(err)), 0);
 	cr_assert_eq(cfg.delack_ms, 499);
@@ -1021,8 +818,7 @@ Test(timers, c62_second_full_segment_and_ooo_acked_at_once, .init = h_setup, .fi
 	H.cfg.rcvbuf = 10000;
 	H.cfg.mss = 1000;
 	h_restart(&H.cfg);
-	h_establish();
-	to_fin_wait_2();
+	h_goto_state(TD_TCP_FIN_WAIT_2);
 	h_at_ms(1000);
 	h_in(A, 300, 101, 1000, 1000);
 	h_expect_none();
@@ -1044,7 +840,7 @@ Test(timers, c62_second_full_segment_and_ooo_acked_at_once, .init = h_setup, .fi
 	h_in(A, 2300, 101, 700, 1000);
 	o = h_expect(A, 101, 3010, 0);
 	sent_at_ms(o, 1020);
-	run_to_ms(1200);
+	h_run_to_ms(1200);
 	h_expect_none();
 	cr_assert_eq(h_state(), TD_TCP_FIN_WAIT_2);
 }
@@ -1052,9 +848,7 @@ Test(timers, c62_second_full_segment_and_ooo_acked_at_once, .init = h_setup, .fi
 /* C-62: out-of-order data in FIN-WAIT-1 is acknowledged at once too. */
 Test(timers, c62_ooo_acked_at_once_in_fin_wait_1, .init = h_setup, .fini = h_teardown)
 {
-	h_establish();
-	cr_assert_eq(td_tcp_shutdown(H.st, H.c), 0);
-	h_expect(F | A, 100, 300, 0);
+	h_goto_state(TD_TCP_FIN_WAIT_1);
 	h_at_ms(100);
 	h_in(P | A, 310, 100, 10, 1000);
 	const struct h_out *o = h_expect(A, 101, 300, 0);
@@ -1076,9 +870,9 @@ Test(timers, c63_fin_acked_at_once, .init = h_setup, .fini = h_teardown)
 	h_at_ms(100);
 	h_in(F | A, 300, 100, 0, 1000);
 	const struct h_out *o = h_expect(A, 100, 301, 0);
-	cr_assert_eq(o->t_us, US(100), "ACK of the FIN delayed to %.3f ms", ms_of(o->t_us));
+	cr_assert_eq(o->t_us, H_US(100), "ACK of the FIN delayed to %.3f ms", h_ms_of(o->t_us));
 	cr_assert_eq(h_state(), TD_TCP_CLOSE_WAIT);
-	run_to_ms(500);
+	h_run_to_ms(500);
 	h_expect_none();
 }
 
@@ -1092,20 +886,19 @@ Test(timers, c63_fin_after_data_acked_at_once, .init = h_setup, .fini = h_teardo
 	h_at_ms(10);
 	h_in(F | A, 310, 100, 0, 1000);
 	const struct h_out *o = h_expect(A, 100, 311, 0);
-	cr_assert_eq(o->t_us, US(10));
-	run_to_ms(500);
+	cr_assert_eq(o->t_us, H_US(10));
+	h_run_to_ms(500);
 	h_expect_none();
 }
 
 /* C-63: in FIN-WAIT-2 the FIN is acknowledged at once (TIME-WAIT). */
 Test(timers, c63_fin_in_fin_wait_2_acked_at_once, .init = h_setup, .fini = h_teardown)
 {
-	h_establish();
-	to_fin_wait_2();
+	h_goto_state(TD_TCP_FIN_WAIT_2);
 	h_at_ms(100);
 	h_in(F | A, 300, 101, 0, 1000);
 	const struct h_out *o = h_expect(A, 101, 301, 0);
-	cr_assert_eq(o->t_us, US(100));
+	cr_assert_eq(o->t_us, H_US(100));
 }
 
 /* C-63: option on, CLOSE 10 ms after the FIN: one F. 100:100(0) ack 301. */
@@ -1117,12 +910,11 @@ Test(timers, c63_option_ack_rides_on_our_fin, .init = h_setup, .fini = h_teardow
 	h_in(F | A, 300, 100, 0, 1000);
 	h_expect_none();
 	cr_assert_eq(h_state(), TD_TCP_CLOSE_WAIT);
-	run_to_ms(10);
+	h_run_to_ms(10);
 	h_expect_none();
-	cr_assert_eq(td_tcp_shutdown(H.st, H.c), 0);
-	const struct h_out *o = h_expect(F | A, 100, 301, 0);
+	const struct h_out *o = h_close_expect_fin(301);
 	sent_at_ms(o, 10);
-	run_to_ms(500);
+	h_run_to_ms(500);
 	h_expect_none();
 	cr_assert_eq(h_state(), TD_TCP_LAST_ACK);
 }
@@ -1135,11 +927,7 @@ Test(timers, c63_option_holds_ack_up_to_delack, .init = h_setup, .fini = h_teard
 	h_establish();
 	h_in(F | A, 300, 100, 0, 1000);
 	h_expect_none();
-	run_to_ms(39);
-	h_expect_none();
-	run_to_ms(100);
-	const struct h_out *o = h_expect(A, 100, 301, 0);
-	sent_at_ms(o, 40);
+	expect_next_at_ms(40, 100, A, 100, 301, 0);
 	h_expect_none();
 }
 
@@ -1149,11 +937,10 @@ Test(timers, c63_option_only_in_close_wait, .init = h_setup, .fini = h_teardown)
 {
 	H.cfg.ack_fin_delayed = 1;
 	h_restart(&H.cfg);
-	h_establish();
-	to_fin_wait_2();
+	h_goto_state(TD_TCP_FIN_WAIT_2);
 	h_in(F | A, 300, 101, 0, 1000);
 	const struct h_out *o = h_expect(A, 101, 301, 0);
-	cr_assert_eq(o->t_us, US(0));
+	cr_assert_eq(o->t_us, H_US(0));
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1162,8 +949,7 @@ Test(timers, c63_option_only_in_close_wait, .init = h_setup, .fini = h_teardown)
 /* C-64: FIN-WAIT-2, one burst of two data segments and the FIN. */
 Test(timers, c64_one_ack_per_burst_fin_wait_2, .init = h_setup, .fini = h_teardown)
 {
-	h_establish();
-	to_fin_wait_2();
+	h_goto_state(TD_TCP_FIN_WAIT_2);
 	struct td_seg b[3] = {
 		h_seg(P | A, 300, 101, 10, 1000),
 		h_seg(P | A, 310, 101, 10, 1000),
@@ -1171,10 +957,10 @@ Test(timers, c64_one_ack_per_burst_fin_wait_2, .init = h_setup, .fini = h_teardo
 	};
 	h_burst(b, 3);
 	const struct h_out *o = h_expect(A, 101, 321, 0);
-	cr_assert_eq(o->t_us, US(0));
+	cr_assert_eq(o->t_us, H_US(0));
 	h_expect_none();
 	cr_assert_eq(h_state(), TD_TCP_TIME_WAIT);
-	run_to_ms(1000);
+	h_run_to_ms(1000);
 	h_expect_none();
 }
 
@@ -1182,9 +968,7 @@ Test(timers, c64_one_ack_per_burst_fin_wait_2, .init = h_setup, .fini = h_teardo
  * one ACK per burst. */
 Test(timers, c64_one_ack_per_burst_out_of_order, .init = h_setup, .fini = h_teardown)
 {
-	h_establish();
-	cr_assert_eq(td_tcp_shutdown(H.st, H.c), 0);
-	h_expect(F | A, 100, 300, 0);
+	h_goto_state(TD_TCP_FIN_WAIT_1);
 	struct td_seg b[3] = {
 		h_seg(P | A, 310, 100, 10, 1000),
 		h_seg(P | A, 330, 100, 10, 1000),
@@ -1193,7 +977,7 @@ Test(timers, c64_one_ack_per_burst_out_of_order, .init = h_setup, .fini = h_tear
 	h_burst(b, 3);
 	h_expect(A, 101, 300, 0);
 	h_expect_none();
-	run_to_ms(500);
+	h_run_to_ms(500);
 	h_expect_none();
 }
 

@@ -21,72 +21,6 @@ static_assert(sizeof(struct td_tw) <= 64, "C-74: a TIME-WAIT entry is at most 64
 #endif
 #endif
 
-#define US(ms) (1000000ull + (uint64_t)(ms)*1000ull)
-#define TICK_US 1000ull
-
-/* Move the clock to stack time @end, running each timer at its due time. */
-static void
-run_to_us(uint64_t end)
-{
-	for (unsigned guard = 0; guard < 1000000; guard++) {
-		uint64_t nt = td_tcp_next_timer(H.st);
-
-		if (nt == UINT64_MAX || nt > end)
-			break;
-		h_adv_us(nt > H.now_us ? nt - H.now_us : 1);
-	}
-	if (end > H.now_us)
-		h_adv_us(end - H.now_us);
-}
-
-static void
-run_to_ms(uint64_t ms)
-{
-	run_to_us(US(ms));
-}
-
-static double
-ms_of(uint64_t us)
-{
-	return (double)(us - US(0)) / 1000;
-}
-
-static void
-assert_gone(void)
-{
-	cr_assert_eq(h_state(), TD_TCP_CLOSED, "state %s, expected CLOSED",
-		     td_tcp_state_name(h_state()));
-}
-
-static uint64_t
-tw_expiry(void)
-{
-	struct td_tcp_tw_info tw;
-
-	cr_assert_eq(td_tcp_tw_info(H.st, &H.t, &tw), 0, "no TIME-WAIT entry");
-	return tw.expire_us;
-}
-
-/* Assert the entry expires at stack time @us (to one tick). */
-static void
-expires_at(uint64_t us)
-{
-	uint64_t e = tw_expiry();
-
-	cr_assert(e >= us && e <= us + TICK_US, "TIME-WAIT expires at %.3f ms, expected %.3f ms",
-		  ms_of(e), ms_of(us));
-}
-
-/* Inject on another 4-tuple. */
-static void
-in_t(const struct td_tuple *t, uint8_t flags, uint32_t seq, uint32_t ack, uint32_t len)
-{
-	struct td_seg s = h_seg(flags, seq, ack, len, 1000);
-
-	s.tuple = *t;
-	td_tcp_input(H.st, &s);
-}
-
 /* The last ACCEPTED event's connection, or NULL. */
 static struct td_tcp_conn *
 accepted(void)
@@ -97,36 +31,8 @@ accepted(void)
 	return NULL;
 }
 
-/* Our TSval at harness time 0 (the TS clock ticks every 1 ms). */
-static uint32_t ts_base;
-
-static void
-expect_ts(const struct h_out *o, uint32_t ecr)
-{
-	cr_assert(o->opts.has & TD_OPT_TS, "segment %u:%u without TSopt", o->seq, o->seq + o->len);
-	uint32_t want = ts_base + (uint32_t)((o->t_us - US(0)) / 1000);
-	cr_assert(o->opts.ts_val + 1 - want <= 2, "TSval %u, expected %u from the clock",
-		  o->opts.ts_val, want);
-	cr_assert_eq(o->opts.ts_ecr, ecr, "TSecr %u, expected %u", o->opts.ts_ecr, ecr);
-}
-
 /* ------------------------------------------------------------------------ */
 /* Ways into TIME-WAIT. */
-
-/* Active close from the default state (C-99 as TCP A): TIME-WAIT from
- * FIN-WAIT-2 at the current time. */
-static void
-tw_active(void)
-{
-	h_establish();
-	cr_assert_eq(td_tcp_shutdown(H.st, H.c), 0);
-	h_expect(F | A, 100, 300, 0);
-	h_in(A, 300, 101, 0, 1000);
-	cr_assert_eq(h_state(), TD_TCP_FIN_WAIT_2);
-	h_in(F | A, 300, 101, 0, 1000);
-	h_expect(A, 101, 301, 0);
-	cr_assert_eq(h_state(), TD_TCP_TIME_WAIT);
-}
 
 /* Peer SYN options: MSS 1000, and nop,nop,TS val @tsval ecr 0 when @ts. */
 static uint8_t
@@ -158,25 +64,20 @@ syn_in(uint32_t seq, bool ts, uint32_t tsval)
 static void
 accept_conn(bool ts)
 {
-	struct td_tcp_open_opts oo = {.stream = TD_TCP_STREAM_BUFFER};
+	uint8_t o[16];
+	const struct h_out *sa = h_passive_open(99, 299, o, syn_opts(o, ts, 500));
 
-	cr_assert_eq(td_tcp_listen(H.st, 4, NULL, 40000, &oo), 0);
-	syn_in(299, ts, 500);
-	const struct h_out *sa = h_expect(S | A, 99, 300, 0);
-	struct td_tcp_conn *c = accepted();
-	cr_assert_not_null(c, "no ACCEPTED event");
 	if (ts) {
 		cr_assert(sa->opts.has & TD_OPT_TS, "SYN-ACK without timestamps");
 		cr_assert_eq(sa->opts.ts_ecr, 500);
-		ts_base = sa->opts.ts_val - (uint32_t)((sa->t_us - US(0)) / 1000);
+		h_ts_learn(sa);
 		h_in_ts(A, 300, 100, 0, 1000, 500, sa->opts.ts_val);
 	} else {
 		h_in(A, 300, 100, 0, 1000);
 	}
 	h_expect_none();
-	cr_assert_eq(td_tcp_state(H.st, c), TD_TCP_ESTABLISHED);
-	H.c = c;
-	td_tcp_reset_rtt(H.st, c);
+	cr_assert_eq(td_tcp_state(H.st, H.c), TD_TCP_ESTABLISHED);
+	td_tcp_reset_rtt(H.st, H.c);
 	h_ev_drain();
 }
 
@@ -187,15 +88,14 @@ static uint64_t
 tw_passive(bool ts)
 {
 	accept_conn(ts);
-	cr_assert_eq(td_tcp_shutdown(H.st, H.c), 0);
-	const struct h_out *f = h_expect(F | A, 100, 300, 0);
+	const struct h_out *f = h_close_expect_fin(300);
 	if (ts)
 		h_in_ts(F | A, 300, 101, 0, 1000, 500, f->opts.ts_val);
 	else
 		h_in(F | A, 300, 101, 0, 1000);
 	const struct h_out *o = h_expect(A, 101, 301, 0);
 	if (ts)
-		expect_ts(o, 500);
+		h_expect_ts(o, 500);
 	cr_assert_eq(h_state(), TD_TCP_TIME_WAIT);
 	h_release();
 	h_ev_drain();
@@ -230,6 +130,27 @@ expect_reopened(uint32_t syn_seq)
 	return o;
 }
 
+/* A TIME-WAIT entry by tw_passive(@tw_ts); at 10 s the peer's SYN @seq, with
+ * TSval @tsval if @ts, reopens the 4-tuple. Returns our SYN,ACK. */
+static const struct h_out *
+reopened_at_10s(bool tw_ts, uint32_t seq, bool ts, uint32_t tsval)
+{
+	tw_passive(tw_ts);
+	h_at_ms(10000);
+	syn_in(seq, ts, tsval);
+	return expect_reopened(seq);
+}
+
+/* The SYNs since the entry was made (expiry @exp, @acc ACCEPTED events then)
+ * left it alone: still TIME-WAIT, the same expiry, no new connection. */
+static void
+expect_entry_unchanged(uint64_t exp, unsigned acc)
+{
+	h_assert_state(TD_TCP_TIME_WAIT);
+	cr_assert_eq(h_tw_expiry(), exp, "the expiry moved");
+	cr_assert_eq(h_ev_count(TD_TCP_EV_ACCEPTED), acc, "an old SYN reopened the 4-tuple");
+}
+
 /* ------------------------------------------------------------------------ */
 /* C-65: only the side that sent its FIN first enters TIME-WAIT. */
 
@@ -246,7 +167,7 @@ tw_from_total(void)
 /* C-65: TCP A of the normal close: TIME-WAIT from FIN-WAIT-2. */
 Test(timewait, c65_tw_from_fin_wait_2, .init = h_setup, .fini = h_teardown)
 {
-	tw_active();
+	h_goto_state(TD_TCP_TIME_WAIT);
 	cr_assert_eq(h_stats()->tw_from[TD_TCP_FIN_WAIT_2], 1);
 	cr_assert_eq(tw_from_total(), 1);
 	cr_assert_eq(h_stats()->state_enter[TD_TCP_TIME_WAIT], 1);
@@ -255,12 +176,7 @@ Test(timewait, c65_tw_from_fin_wait_2, .init = h_setup, .fini = h_teardown)
 /* C-65: simultaneous close (C-100): TIME-WAIT from CLOSING. */
 Test(timewait, c65_tw_from_closing, .init = h_setup, .fini = h_teardown)
 {
-	h_establish();
-	cr_assert_eq(td_tcp_shutdown(H.st, H.c), 0);
-	h_expect(F | A, 100, 300, 0);
-	h_in(F | A, 300, 100, 0, 1000);
-	h_expect(A, 101, 301, 0);
-	cr_assert_eq(h_state(), TD_TCP_CLOSING);
+	h_goto_state(TD_TCP_CLOSING);
 	h_in(A, 301, 101, 0, 1000);
 	h_expect_none();
 	cr_assert_eq(h_state(), TD_TCP_TIME_WAIT);
@@ -272,9 +188,7 @@ Test(timewait, c65_tw_from_closing, .init = h_setup, .fini = h_teardown)
 /* C-65: FIN plus ACK of our FIN in FIN-WAIT-1: TIME-WAIT from FIN-WAIT-1. */
 Test(timewait, c65_tw_from_fin_wait_1, .init = h_setup, .fini = h_teardown)
 {
-	h_establish();
-	cr_assert_eq(td_tcp_shutdown(H.st, H.c), 0);
-	h_expect(F | A, 100, 300, 0);
+	h_goto_state(TD_TCP_FIN_WAIT_1);
 	h_in(F | A, 300, 101, 0, 1000);
 	h_expect(A, 101, 301, 0);
 	cr_assert_eq(h_state(), TD_TCP_TIME_WAIT);
@@ -289,19 +203,13 @@ Test(timewait, c65_last_ack_never_time_wait, .init = h_setup, .fini = h_teardown
 	struct td_tcp_pool_info pi;
 	struct td_tcp_tw_info tw;
 
-	h_establish();
-	h_in(F | A, 300, 100, 0, 1000);
-	h_expect(A, 100, 301, 0);
-	cr_assert_eq(h_state(), TD_TCP_CLOSE_WAIT);
-	cr_assert_eq(td_tcp_shutdown(H.st, H.c), 0);
-	h_expect(F | A, 100, 301, 0);
-	cr_assert_eq(h_state(), TD_TCP_LAST_ACK);
+	h_goto_state(TD_TCP_LAST_ACK);
 	h_in(A, 301, 101, 0, 1000);
 	h_expect_none();
-	assert_gone();
+	h_assert_state(TD_TCP_CLOSED);
 	cr_assert_eq(h_stats()->state_enter[TD_TCP_TIME_WAIT], 0);
 	cr_assert_eq(tw_from_total(), 0);
-	td_tcp_pool_info(H.st, &pi);
+	pi = h_pools();
 	cr_assert_eq(pi.tw_used, 0);
 	cr_assert_neq(td_tcp_tw_info(H.st, &H.t, &tw), 0);
 	cr_assert_eq(h_stats()->ends[TD_TCP_END_NORMAL], 1);
@@ -312,25 +220,22 @@ Test(timewait, c65_last_ack_never_time_wait, .init = h_setup, .fini = h_teardown
 /* C-66: a retransmitted FIN at t = 30 s is ACKed and restarts 2 MSL. */
 Test(timewait, c66_retransmitted_fin_restarts_2msl, .init = h_setup, .fini = h_teardown)
 {
-	tw_active();
-	expires_at(US(60000));
+	h_goto_state(TD_TCP_TIME_WAIT);
+	h_expect_tw_expiry(H_US(60000));
 	h_at_ms(30000);
 	h_in(F | A, 300, 101, 0, 1000);
 	const struct h_out *o = h_expect(A, 101, 301, 0);
-	cr_assert_eq(o->t_us, US(30000));
+	cr_assert_eq(o->t_us, H_US(30000));
 	h_expect_none();
-	expires_at(US(90000));
-	run_to_ms(89999);
-	cr_assert_eq(h_state(), TD_TCP_TIME_WAIT);
-	run_to_ms(90001);
+	h_expect_tw_expiry(H_US(90000));
+	h_expect_gone_at_ms(TD_TCP_TIME_WAIT, 90000);
 	h_expect_none();
-	assert_gone();
 }
 
 /* C-66: each retransmission restarts it, also for an entry the user gave up. */
 Test(timewait, c66_each_fin_retransmission_restarts, .init = h_setup, .fini = h_teardown)
 {
-	tw_active();
+	h_goto_state(TD_TCP_TIME_WAIT);
 	h_release();
 	h_at_ms(30000);
 	h_in(F | A, 300, 101, 0, 1000);
@@ -338,11 +243,8 @@ Test(timewait, c66_each_fin_retransmission_restarts, .init = h_setup, .fini = h_
 	h_at_ms(80000);
 	h_in(F | A, 300, 101, 0, 1000);
 	h_expect(A, 101, 301, 0);
-	expires_at(US(140000));
-	run_to_ms(139999);
-	cr_assert_eq(h_state(), TD_TCP_TIME_WAIT);
-	run_to_ms(140001);
-	assert_gone();
+	h_expect_tw_expiry(H_US(140000));
+	h_expect_gone_at_ms(TD_TCP_TIME_WAIT, 140000);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -350,7 +252,7 @@ Test(timewait, c66_each_fin_retransmission_restarts, .init = h_setup, .fini = h_
 /* C-67: RSTs in TIME-WAIT are ignored whatever their sequence number. */
 Test(timewait, c67_rst_ignored_in_time_wait, .init = h_setup, .fini = h_teardown)
 {
-	tw_active();
+	h_goto_state(TD_TCP_TIME_WAIT);
 	uint64_t rst_in = h_stats()->drops[TD_TCP_DROP_TW_RST];
 	h_at_ms(10000);
 	h_in(R, 301, 0, 0, 0);
@@ -359,12 +261,9 @@ Test(timewait, c67_rst_ignored_in_time_wait, .init = h_setup, .fini = h_teardown
 	h_in(R, 5000, 0, 0, 0);
 	h_expect_none();
 	cr_assert_eq(h_state(), TD_TCP_TIME_WAIT);
-	expires_at(US(60000));
-	run_to_ms(59999);
-	cr_assert_eq(h_state(), TD_TCP_TIME_WAIT);
-	run_to_ms(60001);
+	h_expect_tw_expiry(H_US(60000));
+	h_expect_gone_at_ms(TD_TCP_TIME_WAIT, 60000);
 	h_expect_none();
-	assert_gone();
 	cr_assert_eq(h_stats()->ends[TD_TCP_END_TW_KILLED], 0);
 	cr_assert_eq(h_stats()->drops[TD_TCP_DROP_TW_RST] - rst_in, 4,
 		     "every ignored RST is counted as TW_RST");
@@ -376,14 +275,14 @@ Test(timewait, c67_rfc1337_off_rst_at_rcv_nxt_kills, .init = h_setup, .fini = h_
 {
 	H.cfg.rfc1337 = 0;
 	h_restart(&H.cfg);
-	tw_active();
+	h_goto_state(TD_TCP_TIME_WAIT);
 	h_at_ms(10000);
 	h_in(R, 5000, 0, 0, 0);
 	h_expect_none();
 	cr_assert_eq(h_state(), TD_TCP_TIME_WAIT);
 	h_in(R, 301, 0, 0, 0);
 	h_expect_none();
-	assert_gone();
+	h_assert_state(TD_TCP_CLOSED);
 	cr_assert_eq(h_stats()->ends[TD_TCP_END_TW_KILLED], 1);
 }
 
@@ -393,35 +292,32 @@ Test(timewait, c67_rfc1337_off_rst_at_rcv_nxt_kills, .init = h_setup, .fini = h_
  * neither restarts the timer. Probes are 10 s apart (rate limit, C-81). */
 Test(timewait, c68_zero_window_replies, .init = h_setup, .fini = h_teardown)
 {
-	tw_active();
+	h_goto_state(TD_TCP_TIME_WAIT);
 	h_at_ms(10000);
 	h_in(A, 301, 101, 0, 1000);
 	h_expect_none();
-	expires_at(US(60000));
+	h_expect_tw_expiry(H_US(60000));
 
 	h_at_ms(20000);
 	h_in(P | A, 301, 101, 10, 1000);
 	const struct h_out *o = h_expect(A, 101, 301, 0);
-	cr_assert_eq(o->t_us, US(20000));
+	cr_assert_eq(o->t_us, H_US(20000));
 	h_expect_none();
-	expires_at(US(60000));
+	h_expect_tw_expiry(H_US(60000));
 	cr_assert_eq(td_tcp_readable(H.c), 0, "data accepted in TIME-WAIT");
 
 	h_at_ms(30000);
 	h_in(A, 5000, 101, 0, 1000);
 	h_expect(A, 101, 301, 0);
-	expires_at(US(60000));
+	h_expect_tw_expiry(H_US(60000));
 
 	h_at_ms(40000);
 	h_in(A, 300, 101, 0, 1000);
 	h_expect(A, 101, 301, 0);
-	expires_at(US(60000));
+	h_expect_tw_expiry(H_US(60000));
 
-	run_to_ms(59999);
-	cr_assert_eq(h_state(), TD_TCP_TIME_WAIT);
-	run_to_ms(60001);
+	h_expect_gone_at_ms(TD_TCP_TIME_WAIT, 60000);
 	h_expect_none();
-	assert_gone();
 	cr_assert_eq(h_recv(100), 0, "RECEIVE after the peer's FIN must say closing");
 }
 
@@ -431,10 +327,7 @@ Test(timewait, c68_zero_window_replies, .init = h_setup, .fini = h_teardown)
 /* C-69: TSval above TS.Recent reopens, even with SEQ below RCV.NXT. */
 Test(timewait, c69_ts_syn_newer_tsval_reopens, .init = h_setup, .fini = h_teardown)
 {
-	tw_passive(true);
-	h_at_ms(10000);
-	syn_in(100, true, 501);
-	const struct h_out *o = expect_reopened(100);
+	const struct h_out *o = reopened_at_10s(true, 100, true, 501);
 	cr_assert(o->opts.has & TD_OPT_TS);
 	cr_assert_eq(o->opts.ts_ecr, 501);
 	cr_assert_eq(h_stats()->tw_reopened, 1);
@@ -444,10 +337,7 @@ Test(timewait, c69_ts_syn_newer_tsval_reopens, .init = h_setup, .fini = h_teardo
 /* C-69: TSval equal to TS.Recent and SEQ above RCV.NXT reopens. */
 Test(timewait, c69_ts_syn_equal_tsval_higher_seq_reopens, .init = h_setup, .fini = h_teardown)
 {
-	tw_passive(true);
-	h_at_ms(10000);
-	syn_in(400, true, 500);
-	expect_reopened(400);
+	reopened_at_10s(true, 400, true, 500);
 	td_tcp_abort(H.st, H.c);
 }
 
@@ -459,20 +349,15 @@ Test(timewait, c69_ts_syn_equal_tsval_lower_seq_challenged, .init = h_setup, .fi
 	h_at_ms(10000);
 	syn_in(200, true, 500);
 	const struct h_out *o = h_expect(A, 101, 301, 0);
-	expect_ts(o, 500);
+	h_expect_ts(o, 500);
 	h_expect_none();
-	cr_assert_eq(h_state(), TD_TCP_TIME_WAIT);
-	cr_assert_eq(tw_expiry(), exp);
-	cr_assert_eq(h_ev_count(TD_TCP_EV_ACCEPTED), acc);
+	expect_entry_unchanged(exp, acc);
 }
 
 /* C-69: a SYN with a timestamp reopens an entry whose connection had none. */
 Test(timewait, c69_ts_syn_reopens_entry_without_ts, .init = h_setup, .fini = h_teardown)
 {
-	tw_passive(false);
-	h_at_ms(10000);
-	syn_in(200, true, 1);
-	expect_reopened(200);
+	reopened_at_10s(false, 200, true, 1);
 	td_tcp_abort(H.st, H.c);
 }
 
@@ -482,10 +367,7 @@ Test(timewait, c69_ts_syn_reopens_entry_without_ts, .init = h_setup, .fini = h_t
 /* C-70: SEQ 400 above RCV.NXT 301 reopens. */
 Test(timewait, c70_syn_above_rcv_nxt_reopens, .init = h_setup, .fini = h_teardown)
 {
-	tw_passive(false);
-	h_at_ms(10000);
-	syn_in(400, false, 0);
-	expect_reopened(400);
+	reopened_at_10s(false, 400, false, 0);
 	td_tcp_abort(H.st, H.c);
 }
 
@@ -502,9 +384,7 @@ Test(timewait, c70_syn_not_above_rcv_nxt_challenged, .init = h_setup, .fini = h_
 	syn_in(301, false, 0);
 	h_expect(A, 101, 301, 0);
 	h_expect_none();
-	cr_assert_eq(h_state(), TD_TCP_TIME_WAIT);
-	cr_assert_eq(tw_expiry(), exp);
-	cr_assert_eq(h_ev_count(TD_TCP_EV_ACCEPTED), acc);
+	expect_entry_unchanged(exp, acc);
 }
 
 /* C-70: on an entry with timestamps, a SYN without one falls back to the
@@ -515,7 +395,7 @@ Test(timewait, c70_syn_without_ts_on_ts_entry, .init = h_setup, .fini = h_teardo
 	h_at_ms(10000);
 	syn_in(200, false, 0);
 	const struct h_out *o = h_expect(A, 101, 301, 0);
-	expect_ts(o, 500);
+	h_expect_ts(o, 500);
 	cr_assert_eq(h_state(), TD_TCP_TIME_WAIT);
 	h_at_ms(11000);
 	syn_in(400, false, 0);
@@ -542,11 +422,8 @@ Test(timewait, c71_reopen_iss_beyond_old_snd_nxt_and_back, .init = h_setup, .fin
 	h_expect_none();
 	cr_assert_eq(h_state(), TD_TCP_TIME_WAIT, "state %s after the RST",
 		     td_tcp_state_name(h_state()));
-	cr_assert_eq(tw_expiry(), exp, "expiry moved to %.3f ms", ms_of(tw_expiry()));
-	run_to_ms(59999);
-	cr_assert_eq(h_state(), TD_TCP_TIME_WAIT);
-	run_to_ms(60001);
-	assert_gone();
+	cr_assert_eq(h_tw_expiry(), exp, "expiry moved to %.3f ms", h_ms_of(h_tw_expiry()));
+	h_expect_gone_at_ms(TD_TCP_TIME_WAIT, 60000);
 }
 
 /* C-71: the same check when the ISN generator is far behind (by 2^30). */
@@ -576,24 +453,21 @@ Test(timewait, c72_non_qualifying_syn_challenge_ack, .init = h_setup, .fini = h_
 	cr_assert_eq(o->optlen, 0);
 	h_expect_none();
 	cr_assert_eq(h_state(), TD_TCP_TIME_WAIT);
-	cr_assert_eq(tw_expiry(), exp);
+	cr_assert_eq(h_tw_expiry(), exp);
 	cr_assert_eq(h_stats()->challenge_acks - ch, 1);
-	run_to_ms(59999);
-	cr_assert_eq(h_state(), TD_TCP_TIME_WAIT);
-	run_to_ms(60001);
-	assert_gone();
+	h_expect_gone_at_ms(TD_TCP_TIME_WAIT, 60000);
 }
 
 /* C-72: the same without a listener (active side's TIME-WAIT). */
 Test(timewait, c72_syn_without_listener_challenge_ack, .init = h_setup, .fini = h_teardown)
 {
-	tw_active();
+	h_goto_state(TD_TCP_TIME_WAIT);
 	h_at_ms(10000);
 	syn_in(200, false, 0);
 	h_expect(A, 101, 301, 0);
 	h_expect_none();
 	cr_assert_eq(h_state(), TD_TCP_TIME_WAIT);
-	expires_at(US(60000));
+	h_expect_tw_expiry(H_US(60000));
 }
 
 /* ------------------------------------------------------------------------ */
@@ -606,28 +480,26 @@ Test(timewait, c73_paws_in_time_wait, .init = h_setup, .fini = h_teardown)
 	uint64_t paws = h_stats()->drops[TD_TCP_DROP_PAWS];
 
 	h_at_ms(10000);
-	h_in_ts(F | A, 300, 101, 0, 1000, 400, ts_base);
+	h_in_ts(F | A, 300, 101, 0, 1000, 400, H.ts_base);
 	const struct h_out *o = h_expect(A, 101, 301, 0);
-	expect_ts(o, 500);
+	h_expect_ts(o, 500);
 	h_expect_none();
-	cr_assert_eq(tw_expiry(), exp, "an old FIN restarted the timer");
+	cr_assert_eq(h_tw_expiry(), exp, "an old FIN restarted the timer");
 	cr_assert_eq(h_stats()->drops[TD_TCP_DROP_PAWS] - paws, 1);
 
 	h_at_ms(20000);
 	syn_in(400, true, 400);
 	o = h_expect(A, 101, 301, 0);
-	expect_ts(o, 500);
+	h_expect_ts(o, 500);
 	h_expect_none();
-	cr_assert_eq(h_state(), TD_TCP_TIME_WAIT);
-	cr_assert_eq(h_ev_count(TD_TCP_EV_ACCEPTED), acc, "an old SYN reopened the 4-tuple");
-	cr_assert_eq(tw_expiry(), exp);
+	expect_entry_unchanged(exp, acc);
 
 	/* A current retransmitted FIN still restarts it. */
 	h_at_ms(30000);
-	h_in_ts(F | A, 300, 101, 0, 1000, 600, ts_base);
+	h_in_ts(F | A, 300, 101, 0, 1000, 600, H.ts_base);
 	o = h_expect(A, 101, 301, 0);
 	cr_assert(o->opts.has & TD_OPT_TS);
-	expires_at(US(90000));
+	h_expect_tw_expiry(H_US(90000));
 }
 
 /* ------------------------------------------------------------------------ */
@@ -639,21 +511,18 @@ Test(timewait, c74_orphan_conn_freed_on_entry, .init = h_setup, .fini = h_teardo
 {
 	struct td_tcp_pool_info pi;
 
-	h_establish();
-	h_release();
-	h_expect(F | A, 100, 300, 0);
-	h_in(A, 300, 101, 0, 1000);
+	h_orphan_fin_wait_2();
 	h_in(F | A, 300, 101, 0, 1000);
 	h_expect(A, 101, 301, 0);
 	cr_assert_eq(h_state(), TD_TCP_TIME_WAIT);
-	td_tcp_pool_info(H.st, &pi);
+	pi = h_pools();
 	cr_assert_eq(pi.conns_used, 0, "the connection block was kept in TIME-WAIT");
 	cr_assert_eq(pi.bufs_used, 0, "buffers kept in TIME-WAIT");
 	cr_assert_eq(pi.tw_used, 1);
 	h_at_ms(10000);
 	h_in(F | A, 300, 101, 0, 1000);
 	h_expect(A, 101, 301, 0);
-	expires_at(US(70000));
+	h_expect_tw_expiry(H_US(70000));
 }
 
 /* C-74: a connection the user holds is freed by RELEASE in TIME-WAIT. */
@@ -661,10 +530,10 @@ Test(timewait, c74_held_conn_freed_on_release, .init = h_setup, .fini = h_teardo
 {
 	struct td_tcp_pool_info pi;
 
-	tw_active();
+	h_goto_state(TD_TCP_TIME_WAIT);
 	h_release();
 	h_expect_none();
-	td_tcp_pool_info(H.st, &pi);
+	pi = h_pools();
 	cr_assert_eq(pi.conns_used, 0);
 	cr_assert_eq(pi.bufs_used, 0);
 	cr_assert_eq(pi.tw_used, 1);
@@ -678,23 +547,19 @@ Test(timewait, c74_unread_data_kept_for_user, .init = h_setup, .fini = h_teardow
 	struct td_tcp_pool_info pi;
 	uint8_t buf[64];
 
-	h_establish();
-	cr_assert_eq(td_tcp_shutdown(H.st, H.c), 0);
-	h_expect(F | A, 100, 300, 0);
-	h_in(A, 300, 101, 0, 1000);
+	h_goto_state(TD_TCP_FIN_WAIT_2);
 	h_in(F | P | A, 300, 101, 10, 1000);
 	h_expect(A, 101, 311, 0);
 	cr_assert_eq(h_state(), TD_TCP_TIME_WAIT);
-	td_tcp_pool_info(H.st, &pi);
+	pi = h_pools();
 	cr_assert_eq(pi.tw_used, 1);
 	cr_assert_eq(td_tcp_readable(H.c), 10);
 	cr_assert_eq(h_recv_into(buf, sizeof(buf)), 10);
-	for (unsigned i = 0; i < 10; i++)
-		cr_assert_eq(buf[i], (uint8_t)(300 + i));
+	h_assert_peer_bytes(buf, 10, 300);
 	cr_assert_eq(h_recv_into(buf, sizeof(buf)), 0);
 	h_release();
 	h_expect_none();
-	td_tcp_pool_info(H.st, &pi);
+	pi = h_pools();
 	cr_assert_eq(pi.conns_used, 0);
 	cr_assert_eq(pi.bufs_used, 0);
 	cr_assert_eq(pi.tw_used, 1);
@@ -707,34 +572,17 @@ Test(timewait, c74_entry_replies_carry_ts, .init = h_setup, .fini = h_teardown)
 	struct td_tcp_pool_info pi;
 
 	tw_passive(true);
-	td_tcp_pool_info(H.st, &pi);
+	pi = h_pools();
 	cr_assert_eq(pi.conns_used, 0);
 	h_at_ms(10000);
-	h_in_ts(F | A, 300, 101, 0, 1000, 600, ts_base);
+	h_in_ts(F | A, 300, 101, 0, 1000, 600, H.ts_base);
 	const struct h_out *o = h_expect(A, 101, 301, 0);
-	cr_assert(o->opts.has & TD_OPT_TS, "TIME-WAIT reply without TSopt");
+	h_expect_tsval(o);
 	cr_assert(o->opts.ts_ecr == 500 || o->opts.ts_ecr == 600, "TSecr %u", o->opts.ts_ecr);
-	uint32_t want = ts_base + 10000;
-	cr_assert(o->opts.ts_val + 1 - want <= 2, "TSval %u, expected %u", o->opts.ts_val, want);
-	expires_at(US(70000));
+	h_expect_tw_expiry(H_US(70000));
 }
 
 /* ------------------------------------------------------------------------ */
-
-/* Put tuple @t into TIME-WAIT (orphaned) at the current time. */
-static void
-tw_tuple(const struct td_tuple *t)
-{
-	struct td_tcp_conn *c = h_establish_ex(t, 1000, 1000, NULL, 0);
-
-	cr_assert_eq(td_tcp_shutdown(H.st, c), 0);
-	h_expect(F | A, 100, 300, 0);
-	in_t(t, F | A, 300, 101, 0);
-	h_expect(A, 101, 301, 0);
-	td_tcp_release(H.st, c);
-	h_ev_drain();
-	cr_assert_eq(td_tcp_lookup_state(H.st, t), TD_TCP_TIME_WAIT);
-}
 
 /* C-75: table size 2, three connections enter TIME-WAIT: the first entry is
  * recycled and counted; its 4-tuple now gets RSTs. */
@@ -745,19 +593,19 @@ Test(timewait, c75_full_table_recycles_first_entry, .init = h_setup, .fini = h_t
 
 	H.cfg.tw_max = 2;
 	h_restart(&H.cfg);
-	tw_tuple(&t1);
+	h_tw_tuple(&t1);
 	h_at_ms(1000);
-	tw_tuple(&t2);
+	h_tw_tuple(&t2);
 	cr_assert_eq(h_stats()->ends[TD_TCP_END_TW_RECYCLED], 0);
 	h_at_ms(2000);
-	tw_tuple(&t3);
+	h_tw_tuple(&t3);
 	cr_assert_eq(td_tcp_lookup_state(H.st, &t1), TD_TCP_CLOSED);
 	cr_assert_eq(td_tcp_lookup_state(H.st, &t2), TD_TCP_TIME_WAIT);
 	cr_assert_eq(td_tcp_lookup_state(H.st, &t3), TD_TCP_TIME_WAIT);
 	cr_assert_eq(h_stats()->ends[TD_TCP_END_TW_RECYCLED], 1);
-	td_tcp_pool_info(H.st, &pi);
+	pi = h_pools();
 	cr_assert_eq(pi.tw_used, 2);
-	in_t(&t1, A, 301, 101, 0);
+	h_in_tuple(&t1, A, 301, 101, 0, 1000);
 	const struct h_out *o = h_expect(R, 101, 0, 0);
 	cr_assert_eq(o->tuple.rport, 8081);
 	h_expect_none();
@@ -771,14 +619,14 @@ Test(timewait, c75_recycles_entry_nearest_expiry, .init = h_setup, .fini = h_tea
 
 	H.cfg.tw_max = 2;
 	h_restart(&H.cfg);
-	tw_tuple(&t1);
+	h_tw_tuple(&t1);
 	h_at_ms(1000);
-	tw_tuple(&t2);
+	h_tw_tuple(&t2);
 	h_at_ms(5000);
-	in_t(&t1, F | A, 300, 101, 0); /* t1 now expires at 65 s, t2 at 61 s */
+	h_in_tuple(&t1, F | A, 300, 101, 0, 1000); /* t1 now expires at 65 s, t2 at 61 s */
 	h_expect(A, 101, 301, 0);
 	h_at_ms(6000);
-	tw_tuple(&t3);
+	h_tw_tuple(&t3);
 	cr_assert_eq(td_tcp_lookup_state(H.st, &t1), TD_TCP_TIME_WAIT);
 	cr_assert_eq(td_tcp_lookup_state(H.st, &t2), TD_TCP_CLOSED);
 	cr_assert_eq(td_tcp_lookup_state(H.st, &t3), TD_TCP_TIME_WAIT);
