@@ -112,16 +112,14 @@ td_tcp_send(struct td_tcp_stack *st, struct td_tcp_conn *c, const void *data, ui
 	return (int)n;
 }
 
-int
-td_tcp_recv(struct td_tcp_stack *st, struct td_tcp_conn *c, void *buf, uint32_t len)
+/* What RECEIVE answers with nothing queued: end of stream once the FIN is
+ * in (C-12), else the pending error once, else 0 when gone or after SHUT_RD
+ * (C-98), else "not yet". */
+static int
+recv_nothing(struct td_tcp_conn *c)
 {
-	if (c->rcv_unread > 0 && len > 0) {
-		uint32_t n = tcp_stream_read(st, c, buf, TD_MIN(len, (uint32_t)INT32_MAX));
-		tcp_window_update(st, c);
-		return (int)n;
-	}
 	if (c->flags & TF_FIN_RCVD)
-		return 0; /* C-12: "connection closing", every time */
+		return 0;
 	if (c->pending_err)
 		return -take_err(c);
 	if ((c->flags & (TF_DETACHED | TF_SHUT_RD)) || c->state == TD_TCP_TIME_WAIT)
@@ -129,6 +127,30 @@ td_tcp_recv(struct td_tcp_stack *st, struct td_tcp_conn *c, void *buf, uint32_t 
 	if (c->state == TD_TCP_CLOSED || c->state == TD_TCP_LISTEN)
 		return -TD_ENOTCONN;
 	return -TD_EAGAIN;
+}
+
+int
+td_tcp_recv(struct td_tcp_stack *st, struct td_tcp_conn *c, void *buf, uint32_t len)
+{
+	if (c->rcv_unread == 0 || len == 0)
+		return recv_nothing(c);
+	uint32_t n = tcp_stream_read(st, c, buf, TD_MIN(len, (uint32_t)INT32_MAX));
+	tcp_window_update(st, c);
+	return (int)n;
+}
+
+int
+td_tcp_peek(struct td_tcp_stack *st, struct td_tcp_conn *c, void *buf, uint32_t len)
+{
+	if ((enum td_tcp_stream)c->stream != TD_TCP_STREAM_BUFFER)
+		return -TD_ENOTSUP;
+	if (c->rcv_unread == 0 || len == 0)
+		return recv_nothing(c);
+	uint32_t seq = c->rcv_read_seq, unread = c->rcv_unread;
+	uint32_t n = tcp_stream_read(st, c, buf, TD_MIN(len, (uint32_t)INT32_MAX));
+	c->rcv_read_seq = seq; /* the bytes stay queued */
+	c->rcv_unread = unread;
+	return (int)n;
 }
 
 /* RFC 9293 3.10.4 CLOSE. */

@@ -538,6 +538,12 @@ int td_tcp_send(struct td_tcp_stack *st, struct td_tcp_conn *c, const void *data
 int td_tcp_recv(struct td_tcp_stack *st, struct td_tcp_conn *c, void *buf, uint32_t len);
 
 /**
+ * RECEIVE without consuming (MSG_PEEK): like td_tcp_recv(), but the bytes
+ * stay queued and the window does not move. Buffered connections only.
+ */
+int td_tcp_peek(struct td_tcp_stack *st, struct td_tcp_conn *c, void *buf, uint32_t len);
+
+/**
  * CLOSE (shutdown for writing): the FIN follows the queued data; receiving
  * goes on (half-close).
  * @return 0, -TD_EPIPE after an earlier CLOSE (C-08), -TD_ENOTCONN when gone.

@@ -52,3 +52,22 @@ Test(regress, window_after_active_open_with_isn_near_2_31, .init = h_setup, .fin
 	h_in(A, irs + 1 + 1000, 100, 0, 1000); /* just past the window */
 	h_expect(A, 100, irs + 11, 0);         /* refused, answered */
 }
+
+/* MSG_PEEK: the bytes stay queued and the window does not move; the next
+ * RECEIVE gets the same bytes. */
+Test(regress, peek_leaves_data_queued, .init = h_setup, .fini = h_teardown)
+{
+	uint8_t a[10], b[10];
+
+	h_establish();
+	h_in(P | A, 300, 100, 10, 1000);
+	cr_assert_eq(td_tcp_peek(H.st, H.c, a, sizeof(a)), 10);
+	cr_assert_eq(td_tcp_readable(H.c), 10);
+	cr_assert_eq(h_recv_into(b, sizeof(b)), 10);
+	cr_assert_arr_eq(a, b, sizeof(a));
+	cr_assert_eq(a[0], (uint8_t)300);
+	cr_assert_eq(td_tcp_peek(H.st, H.c, a, sizeof(a)), -TD_EAGAIN);
+	h_in(F | A, 310, 100, 0, 1000);
+	cr_assert_eq(td_tcp_peek(H.st, H.c, a, sizeof(a)), 0);
+	h_drain();
+}
