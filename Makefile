@@ -30,7 +30,7 @@ configure = if [ ! -f $(1)/build.ninja ]; then \
 synthesis = awk '/^test:/ { t = $$2; sub(/^teardown:/, "", t) } /Synthesis:/ { print t ": " $$0 }' \
 	$(1)/meson-logs/testlog.txt
 
-.PHONY: all deps build build-san test test-release test-san format format-check bench demo clean
+.PHONY: all deps build build-san test test-release test-san format format-check bench bench-micro demo clean
 
 all: build
 
@@ -80,12 +80,21 @@ format: deps
 format-check: deps
 	clang-format --dry-run -Werror $(FORMAT_SRCS)
 
-# The lib/tcp in-process closing benchmark (bench/, not written yet).
+# The lib/tcp in-process closing benchmark (bench/README.md).
 bench: build
 	@if [ -x $(BUILD)/bench/td_bench_close ]; then \
 		$(BUILD)/bench/td_bench_close; \
 	else \
 		echo "make bench: $(BUILD)/bench/td_bench_close is not built yet (bench/ is empty)" >&2; \
+		exit 1; \
+	fi
+
+# lib/flow, lib/timer and memory micro-benchmarks (bench/README.md); needs DPDK.
+bench-micro: build
+	@if [ -x $(BUILD)/bench/td_bench_micro ]; then \
+		$(BUILD)/bench/td_bench_micro; \
+	else \
+		echo "make bench-micro: $(BUILD)/bench/td_bench_micro is not built (libdpdk-dev missing?)" >&2; \
 		exit 1; \
 	fi
 
