@@ -37,12 +37,6 @@ td_tcp_config_validate(const struct td_tcp_config *cfg, char *err, size_t errlen
 			 cfg->rto_min_ms, cfg->rto_max_ms, cfg->rto_max_ms);
 		return -TD_EINVAL;
 	}
-	if (cfg->rto_initial_ms < cfg->rto_min_ms) {
-		snprintf(err, errlen,
-			 "rto_initial_ms: %u is below rto_min_ms %u, accepted %u..60000 ms",
-			 cfg->rto_initial_ms, cfg->rto_min_ms, cfg->rto_min_ms);
-		return -TD_EINVAL;
-	}
 	if ((cfg->timer_slots & (cfg->timer_slots - 1)) != 0) {
 		snprintf(err, errlen,
 			 "timer_slots: %u is not a power of two, accepted 256..16777216",

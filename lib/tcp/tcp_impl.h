@@ -42,6 +42,7 @@ enum {
 	TF2_FIN_ACK_HELD = 1u << 4, /* C-63: ACK of the FIN held for our FIN */
 	TF2_REXMITTING = 1u << 5,   /* after an RTO: resending from rtx_nxt */
 	TF2_WS_OK = 1u << 6,        /* window scaling negotiated */
+	TF2_T2 = 1u << 7,           /* t2_seq/t2_ms are set */
 };
 
 /* Timer kinds sharing the connection's one wheel timer (c->armed). */
@@ -110,7 +111,8 @@ struct td_tcp_conn {
 	uint32_t delack_bytes; /* received since the last ACK we sent */
 	uint32_t tw_idx;       /* TIME-WAIT entry this incarnation reopened, or TCP_NONE */
 	uint32_t data_errors;  /* generated mode: bytes that did not match */
-	uint32_t sack_last[2]; /* the range that triggered the latest ACK (C-87) */
+	uint32_t t2_seq;       /* first sequence number sent after the oldest segment... */
+	uint32_t t2_ms;        /* ...and when: the next t_first_ms once it is the oldest */
 };
 
 static_assert(sizeof(struct td_tcp_conn) <= 256, "a connection block is at most 256 bytes");

@@ -377,8 +377,6 @@ rcv_data(struct td_tcp_stack *st, struct td_tcp_conn *c, uint32_t seq, const uin
 			tcp_stream_rx(st, c, seq, data, len);
 		else
 			tcp_drop(st, TD_TCP_DROP_OOO_FULL);
-		c->sack_last[0] = seq;
-		c->sack_last[1] = seq + len;
 	}
 	if (fin) {
 		c->flags2 |= TF2_OOO_FIN; /* C-42 */
@@ -509,7 +507,13 @@ ack_input(struct td_tcp_stack *st, struct td_tcp_conn *c, const struct td_seg *s
 		c->snd_una = ack;
 		c->nretx = 0;
 		c->dupacks = 0;
-		c->t_first_ms = st->now_ms;
+		/* The user timeout runs from the first transmission of the oldest
+		 * unacknowledged data or FIN (PACKETDRILL.md 7): the segment sent
+		 * next after the old oldest one becomes the oldest. */
+		if ((c->flags2 & TF2_T2) && td_seq_geq(ack, c->t2_seq)) {
+			c->t_first_ms = c->t2_ms;
+			c->flags2 &= ~TF2_T2;
+		}
 		if ((c->flags2 & TF2_REXMITTING) && td_seq_lt(c->rtx_nxt, ack))
 			c->rtx_nxt = ack;
 		/* RFC 5681 3.1: slow start, then congestion avoidance. */

@@ -260,11 +260,19 @@ tcp_send_probe(struct td_tcp_stack *st, struct td_tcp_conn *c)
 	send_seg(st, c, c->snd_una - 1, 0, TD_TH_ACK, false);
 }
 
+/* A first transmission of new data or FIN at @seq: note its time for the
+ * user timeout, and run the retransmission timer. */
 static void
-start_rtx_if_idle(struct td_tcp_stack *st, struct td_tcp_conn *c, bool was_idle)
+start_rtx_if_idle(struct td_tcp_stack *st, struct td_tcp_conn *c, bool was_idle, uint32_t seq)
 {
-	if (was_idle)
+	if (was_idle) {
 		c->t_first_ms = st->now_ms;
+		c->flags2 &= ~TF2_T2;
+	} else if (!(c->flags2 & TF2_T2)) {
+		c->t2_seq = seq;
+		c->t2_ms = st->now_ms;
+		c->flags2 |= TF2_T2;
+	}
 	if (!(c->armed & TT_RTX) || (c->flags & TF_PERSIST))
 		tcp_arm_rtx(st, c);
 }
@@ -355,7 +363,7 @@ tcp_output(struct td_tcp_stack *st, struct td_tcp_conn *c)
 			c->rtt_start_ms = st->now_ms;
 			c->flags |= TF_RTT_TIMING;
 		}
-		start_rtx_if_idle(st, c, idle);
+		start_rtx_if_idle(st, c, idle, seq);
 		sent = true;
 	}
 
@@ -376,7 +384,9 @@ tcp_output(struct td_tcp_stack *st, struct td_tcp_conn *c)
 		tcp_send_ack(st, c);
 }
 
-/* After the user read: offer the freed space if it is worth a segment. */
+/* After the user read: offer the freed space when the window was closed and
+ * can take a segment again, or when it at least doubles (as Linux
+ * __tcp_cleanup_rbuf), so that reads do not each cost an ACK. */
 void
 tcp_window_update(struct td_tcp_stack *st, struct td_tcp_conn *c)
 {
@@ -387,7 +397,7 @@ tcp_window_update(struct td_tcp_stack *st, struct td_tcp_conn *c)
 	uint32_t space = tcp_rcv_space(st, c);
 	uint32_t step = TD_MIN(st->cfg.rcvbuf / 2, (uint32_t)c->mss);
 
-	if (space > cur && space - cur >= step) {
+	if (space > cur && space - cur >= step && (cur == 0 || space >= 2 * cur)) {
 		c->flags |= TF_ACK_NOW;
 		if (st->corks || st->in_callback)
 			tcp_mark_dirty(st, c);

@@ -71,3 +71,28 @@ Test(regress, peek_leaves_data_queued, .init = h_setup, .fini = h_teardown)
 	cr_assert_eq(td_tcp_peek(H.st, H.c, a, sizeof(a)), 0);
 	h_drain();
 }
+
+/* C-56 with PACKETDRILL.md 7: the user timeout runs from the first
+ * transmission of the oldest unacknowledged data or FIN, not from the last
+ * ACK: data at 0, FIN at 100 ms, the data ACKed at 150 ms, U = 2 s: the
+ * abort comes at 2100 ms. */
+Test(regress, user_timeout_from_oldest_unacked, .init = h_setup, .fini = h_teardown)
+{
+	h_establish();
+	td_tcp_set_user_timeout(H.c, 2000);
+	cr_assert_eq(h_send(10), 10);
+	h_expect(P | A, 100, 300, 10);
+	h_at_ms(100);
+	cr_assert_eq(td_tcp_shutdown(H.st, H.c), 0);
+	h_expect(F | A, 110, 300, 0);
+	h_at_ms(150);
+	h_in(A, 300, 110, 0, 1000);
+	h_at_ms(2099);
+	cr_assert_eq(h_state(), TD_TCP_FIN_WAIT_1);
+	h_drain(); /* the FIN's retransmissions */
+	h_at_ms(2100);
+	cr_assert_eq(h_state(), TD_TCP_CLOSED);
+	cr_assert_eq(h_stats()->ends[TD_TCP_END_USER_TIMEOUT], 1);
+	cr_assert_eq(td_tcp_take_error(H.c), TD_ETIMEDOUT);
+	h_drain();
+}
