@@ -180,7 +180,6 @@ struct td_tcp_stack {
 	uint32_t tw_free;
 	uint32_t tw_used;
 	uint32_t tw_head, tw_tail;
-	struct td_timer tw_timer;
 
 	uint8_t *bufmem;
 	uint32_t buf_size;
@@ -279,7 +278,7 @@ void tcp_conn_init_seq(struct td_tcp_stack *st, struct td_tcp_conn *c, uint32_t 
 void tcp_tw_input(struct td_tcp_stack *st, uint32_t twi, const struct td_seg *s,
 		  const struct td_tcp_opts *o);
 void tcp_tw_free(struct td_tcp_stack *st, uint32_t twi, enum td_tcp_end why);
-void tcp_tw_timer(struct td_timer *t, void *arg);
+unsigned tcp_tw_expire(struct td_tcp_stack *st, unsigned budget);
 void tcp_tw_unhide(struct td_tcp_stack *st, struct td_tcp_conn *c);
 void tcp_tw_reopen_done(struct td_tcp_stack *st, struct td_tcp_conn *c);
 

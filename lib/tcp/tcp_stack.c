@@ -320,6 +320,9 @@ td_tcp_advance(struct td_tcp_stack *st, uint64_t now_us, unsigned budget)
 	st->corks++;
 	n = td_timer_advance(&st->wheel, now_us / 1000, budget);
 	set_now(st, now_us);
+	/* TIME-WAIT expiries share the budget (issue 6: bounded work per poll). */
+	if (budget == 0 || n < budget)
+		n += tcp_tw_expire(st, budget == 0 ? 0 : budget - n);
 	st->corks--;
 	if (st->corks == 0)
 		tcp_flush(st);
@@ -333,10 +336,6 @@ tcp_timer_fire(struct td_timer *t, void *arg)
 	struct td_tcp_stack *st = arg;
 
 	set_now(st, t->expire * 1000);
-	if (t == &st->tw_timer) {
-		tcp_tw_timer(t, st);
-		return;
-	}
 	struct td_tcp_conn *c = TD_CONTAINER_OF(t, struct td_tcp_conn, timer);
 	tcp_conn_timer(st, c);
 	tcp_flush(st);
@@ -352,8 +351,14 @@ uint64_t
 td_tcp_next_timer(const struct td_tcp_stack *st)
 {
 	uint64_t t = td_timer_next(&st->wheel);
+	uint64_t us = t == UINT64_MAX ? t : t * 1000;
 
-	return t == UINT64_MAX ? t : t * 1000;
+	if (st->tw_head != TCP_NONE) {
+		uint64_t tw = tcp_ms_to_tick(st, st->tws[st->tw_head].expire_ms) * 1000;
+		if (tw < us)
+			us = tw;
+	}
+	return us;
 }
 
 uint16_t

@@ -7,9 +7,7 @@
  * from its last restart, so a FIFO ordered by expiry replaces a timer per
  * entry: a restart moves the entry to the tail, expiry pops the head, and the
  * entry nearest expiry is always the head, which a full table recycles
- * (C-75). One wheel timer follows the head. */
-
-#define TW_EXPIRE_BUDGET 1024 /* entries freed per timer run; the rest next tick */
+ * (C-75). td_tcp_advance() pops expired heads within its budget. */
 
 static struct td_tw *
 tw_at(struct td_tcp_stack *st, uint32_t i)
@@ -47,18 +45,6 @@ fifo_append(struct td_tcp_stack *st, uint32_t i)
 	st->tw_tail = i;
 }
 
-static void
-tw_rearm(struct td_tcp_stack *st)
-{
-	if (st->tw_head == TCP_NONE) {
-		td_timer_cancel(&st->wheel, &st->tw_timer);
-		return;
-	}
-	uint64_t tick = tcp_ms_to_tick(st, tw_at(st, st->tw_head)->expire_ms);
-	if (!td_timer_pending(&st->tw_timer) || st->tw_timer.expire != tick)
-		td_timer_arm(&st->wheel, &st->tw_timer, tick);
-}
-
 void
 tcp_tw_free(struct td_tcp_stack *st, uint32_t i, enum td_tcp_end why)
 {
@@ -77,26 +63,22 @@ tcp_tw_free(struct td_tcp_stack *st, uint32_t i, enum td_tcp_end why)
 	tw->next = st->tw_free;
 	st->tw_free = i;
 	st->tw_used--;
-	tw_rearm(st);
 }
 
-void
-tcp_tw_timer(struct td_timer *t, void *arg)
+/* Free the entries whose 2*MSL has run out, oldest first, at most @budget
+ * of them (0: no limit): a million entries falling due together cost a
+ * bounded amount per poll, the rest wait for the next call. */
+unsigned
+tcp_tw_expire(struct td_tcp_stack *st, unsigned budget)
 {
-	struct td_tcp_stack *st = arg;
 	unsigned n = 0;
 
-	(void)t;
-	while (st->tw_head != TCP_NONE &&
+	while (st->tw_head != TCP_NONE && (budget == 0 || n < budget) &&
 	       tcp_ms_leq(tw_at(st, st->tw_head)->expire_ms, st->now_ms)) {
-		if (n++ == TW_EXPIRE_BUDGET) {
-			/* Bounded work per poll: carry on at the next tick. */
-			td_timer_arm(&st->wheel, &st->tw_timer, st->now_us / 1000 + 1);
-			return;
-		}
 		tcp_tw_free(st, st->tw_head, TD_TCP_END_TW_EXPIRED);
+		n++;
 	}
-	tw_rearm(st);
+	return n;
 }
 
 /* RFC 9293 3.10.7.4: enter TIME-WAIT. The connection's 4-tuple key now names
@@ -125,7 +107,6 @@ tcp_tw_enter(struct td_tcp_stack *st, struct td_tcp_conn *c)
 	tw->reopen = TCP_NONE;
 	tw->expire_ms = st->now_ms + 2 * st->cfg.msl_ms;
 	fifo_append(st, i);
-	tw_rearm(st);
 	tcp_table_set(&st->table, c->key, TCP_TW_BIT | i);
 	st->last_tw = i;
 
@@ -254,7 +235,6 @@ tcp_tw_input(struct td_tcp_stack *st, uint32_t i, const struct td_seg *s,
 		tw->expire_ms = st->now_ms + 2 * st->cfg.msl_ms;
 		fifo_unlink(st, i);
 		fifo_append(st, i);
-		tw_rearm(st);
 		tcp_tw_send_ack(st, i);
 		return;
 	}

@@ -431,9 +431,11 @@ struct td_tcp_pool_info {
 void td_tcp_pool_info(const struct td_tcp_stack *st, struct td_tcp_pool_info *pi);
 
 /**
- * Move the clock forward to @p now_us and run every timer due by then, at
- * most @p budget expiries (0 = no limit).
- * @return the number of timers run; fewer than were due when the budget ran out.
+ * Move the clock forward to @p now_us: run every connection timer due by
+ * then (in due order, each at its own time) and free the TIME-WAIT entries
+ * whose 2*MSL has run out, at most @p budget expiries in all (0 = no limit).
+ * What the budget leaves is done by the next call, even at the same time.
+ * @return the number of expiries; @p budget when it ran out.
  */
 unsigned td_tcp_advance(struct td_tcp_stack *st, uint64_t now_us, unsigned budget);
 
