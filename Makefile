@@ -89,14 +89,16 @@ bench: build
 		exit 1; \
 	fi
 
-# lib/flow, lib/timer and memory micro-benchmarks (bench/README.md); needs DPDK.
+# lib/flow, lib/timer and memory micro-benchmarks, then the whole engine over
+# net_ring in one process (bench/README.md); needs DPDK. One JSON line each.
 bench-micro: build
-	@if [ -x $(BUILD)/bench/td_bench_micro ]; then \
-		$(BUILD)/bench/td_bench_micro; \
-	else \
-		echo "make bench-micro: $(BUILD)/bench/td_bench_micro is not built (libdpdk-dev missing?)" >&2; \
-		exit 1; \
-	fi
+	@for b in td_bench_micro td_bench_engine; do \
+		if [ ! -x $(BUILD)/bench/$$b ]; then \
+			echo "make bench-micro: $(BUILD)/bench/$$b is not built (libdpdk-dev missing?)" >&2; \
+			exit 1; \
+		fi; \
+		$(BUILD)/bench/$$b || exit 1; \
+	done
 
 # The DPDK teardown benchmark; until app/ lands, the closing benchmark.
 demo:
