@@ -153,6 +153,17 @@ td_tcp_peek(struct td_tcp_stack *st, struct td_tcp_conn *c, void *buf, uint32_t 
 	return (int)n;
 }
 
+/* A CLOSE that takes effect now: the FIN follows the queued data. */
+static int
+begin_close(struct td_tcp_stack *st, struct td_tcp_conn *c, enum td_tcp_state next)
+{
+	c->flags |= TF_FIN_PENDING;
+	c->close_start_us = (uint32_t)st->now_us;
+	td_tcp_set_state(st, c, next);
+	kick(st, c);
+	return 0;
+}
+
 /* RFC 9293 3.10.4 CLOSE. */
 int
 td_tcp_shutdown(struct td_tcp_stack *st, struct td_tcp_conn *c)
@@ -170,26 +181,16 @@ td_tcp_shutdown(struct td_tcp_stack *st, struct td_tcp_conn *c)
 		return 0;
 	case TD_TCP_SYN_RECEIVED:
 		/* C-03: the FIN at once if nothing is queued, else after the
-		 * handshake and the data. */
+		 * handshake and the data (ack_input() moves to FIN-WAIT-1). */
+		if (tcp_snd_queued(c) == 0 && c->snd_end == tcp_snd_base(c))
+			return begin_close(st, c, TD_TCP_FIN_WAIT_1);
 		c->flags |= TF_FIN_PENDING;
 		c->close_start_us = (uint32_t)st->now_us;
-		if (tcp_snd_queued(c) == 0 && c->snd_end == tcp_snd_base(c)) {
-			td_tcp_set_state(st, c, TD_TCP_FIN_WAIT_1);
-			kick(st, c);
-		}
 		return 0;
 	case TD_TCP_ESTABLISHED:
-		c->flags |= TF_FIN_PENDING;
-		c->close_start_us = (uint32_t)st->now_us;
-		td_tcp_set_state(st, c, TD_TCP_FIN_WAIT_1); /* C-04: at once */
-		kick(st, c);
-		return 0;
+		return begin_close(st, c, TD_TCP_FIN_WAIT_1); /* C-04: at once */
 	case TD_TCP_CLOSE_WAIT:
-		c->flags |= TF_FIN_PENDING;
-		c->close_start_us = (uint32_t)st->now_us;
-		td_tcp_set_state(st, c, TD_TCP_LAST_ACK); /* C-07 */
-		kick(st, c);
-		return 0;
+		return begin_close(st, c, TD_TCP_LAST_ACK); /* C-07 */
 	case TD_TCP_FIN_WAIT_1:
 	case TD_TCP_FIN_WAIT_2:
 	case TD_TCP_CLOSING:
