@@ -9,7 +9,9 @@ SAN_OPTS  := -Db_sanitize=address,undefined -Dbuildtype=debug -Db_lundef=false
 # Criterion runs each test in a worker process. A leak found when a worker
 # exits does not fail the test in Criterion's count, so abort_on_error turns
 # it into a failing exit status of the test program.
+# tests/lsan.supp silences leaks inside Criterion's own runner, nothing else.
 SAN_ENV   := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	     LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	     UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 
 # Checked with dpkg-query; clang-format and a C compiler (gcc) as commands.
