@@ -273,15 +273,8 @@ sys_read(struct run *r, const struct d_call *c, struct res *res)
 	uint32_t len = (uint32_t)(c->a[0] > IO_MAX ? IO_MAX : c->a[0]);
 	if (c->a[0] == 0)
 		return done(res, 0, 0);
-	/* lib/tcp has no peek: with data queued, MSG_PEEK reports what a read
-	 * would return without taking it; with none, a read takes nothing
-	 * either (the pending error excepted, which Linux's peek takes too). */
-	if (flags & L_MSG_PEEK) {
-		uint32_t avail = td_tcp_readable(tc);
-		if (avail > 0)
-			return done(res, avail < len ? avail : len, 0);
-	}
-	int n = td_tcp_recv(r->st, tc, r->zbuf, len);
+	int n = (flags & L_MSG_PEEK) ? td_tcp_peek(r->st, tc, r->zbuf, len)
+				     : td_tcp_recv(r->st, tc, r->zbuf, len);
 	if (n == -TD_EAGAIN)
 		return nb ? done(res, -1, L_EAGAIN) : C_BLOCK;
 	if (n < 0)
