@@ -19,11 +19,35 @@
  * Usage: td_bench_engine [EAL args] [-- --duration S --concurrency N
  *        --request B --response B]; without EAL args it runs with
  *        --no-huge --no-pci -m 1024 -l 0 --file-prefix=tdbench<pid>.
+ *
+ * Two-process mode (--role): one worker on port 0, whatever vdev the EAL
+ * arguments give (net_af_packet, net_virtio_user, net_vhost, net_memif,
+ * net_tap), and a peer process running the other role on the other end:
+ *
+ *   td_bench_engine [EAL args] -- --role client|server --local-ip A
+ *       --remote-ip B [--duration S --concurrency N --clients K
+ *       --request B --response B --port P --json]
+ *
+ * The server listens on A:P; the client keeps --concurrency connections
+ * from A .. A+K-1 (--clients, default 1) to B:P open for --duration
+ * seconds, with the same exchange as the ring mode (the client closes
+ * first). Each prints one line (JSON with --json) with cps, conns,
+ * data_errors, retransmits, drops and leak: the mempool back to full, and
+ * no connection or frame left, once the port is stopped and closed. Every
+ * run is bounded: the client drains for at most DRAIN_LINK_S after
+ * --duration; the server stops IDLE_LINK_S after the last frame once a
+ * connection has been seen, and at --duration + GRACE_LINK_S at the latest.
+ * cycles_per_pkt is the busy-poll loop's TSC cycles over the frames this
+ * process received and sent (client: over --duration; server: from its
+ * first frame to its last), idle polls included, so that it is comparable
+ * to the ring mode's cycles per frame on the wire. tests/engine/links.sh
+ * runs it on each link; bench/README.md has the commands and figures.
  */
 
 /* DPDK headers use POSIX types (ssize_t, cpu_set_t). */
 #define _GNU_SOURCE
 
+#include <arpa/inet.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +56,7 @@
 
 #include <rte_cycles.h>
 #include <rte_eal.h>
+#include <rte_ethdev.h>
 
 #include "pair.h"
 
@@ -82,6 +107,602 @@ rx_total(const struct pair *p)
 	return td_engine_stats(p->side[0].w)->rx_pkts + td_engine_stats(p->side[1].w)->rx_pkts;
 }
 
+/* ------------------------------------------------------------------------ */
+/* Two-process mode: one worker on port 0, the peer in another process      */
+
+#define DRAIN_LINK_S 8.0  /* client: after --duration, to finish and leave TIME-WAIT */
+#define IDLE_LINK_S 2.0   /* server: stop after this long without a frame */
+#define GRACE_LINK_S 15.0 /* server: stop at --duration + this at the latest */
+/* TIME-WAIT of 1 s: longer than the RTO of a FIN and its first retransmission
+ * (200 + 400 ms), so that a FIN whose ACK was lost never meets a tuple that
+ * has left TIME-WAIT (RST, a failed connection); 64512 ports per client
+ * address last 64K conns/s, hence --clients. */
+#define LINK_MSL_MS 500
+#define LINK_MBUFS 16383
+
+struct link_args {
+	bool client;
+	bool json;
+	uint8_t family;
+	uint8_t laddr[16], raddr[16];
+	uint16_t port;
+	double duration_s;
+	uint32_t concurrency;
+	uint32_t clients; /* client addresses: --local-ip and the next ones */
+	uint32_t request, response;
+};
+
+struct link_conn {
+	struct td_tcp_conn *c;
+	uint32_t got;
+	uint32_t next; /* free list */
+	bool responded;
+	bool closing;
+};
+
+struct link_side {
+	struct td_worker *w;
+	const struct link_args *a;
+	struct link_conn *conns;
+	uint32_t nconns, free, used;
+	uint64_t done;   /* client: exchanges read in full and closed; server: CLOSED after them */
+	uint64_t failed; /* reset or timed out */
+	uint64_t bad;    /* exchange out of order, wrong byte count, call failed */
+	uint64_t first_us, last_us; /* server: first accept, last close */
+};
+
+static struct link_conn *
+link_conn_get(struct link_side *sd)
+{
+	struct link_conn *cs;
+
+	if (sd->free == UINT32_MAX)
+		return NULL;
+	cs = &sd->conns[sd->free];
+	sd->free = cs->next;
+	sd->used++;
+	memset(cs, 0, sizeof(*cs));
+	return cs;
+}
+
+static void
+link_conn_put(struct link_side *sd, struct link_conn *cs)
+{
+	if (cs->c != NULL)
+		td_tcp_release(td_engine_stack(sd->w), cs->c);
+	cs->c = NULL;
+	cs->next = sd->free;
+	sd->free = (uint32_t)(cs - sd->conns);
+	sd->used--;
+}
+
+static void
+link_consume(struct link_side *sd, struct link_conn *cs)
+{
+	int n;
+
+	while ((n = td_tcp_recv(td_engine_stack(sd->w), cs->c, NULL, 1u << 30)) > 0)
+		cs->got += (uint32_t)n;
+}
+
+static void
+link_client_read(struct link_side *sd, struct link_conn *cs)
+{
+	link_consume(sd, cs);
+	if (cs->got > sd->a->response)
+		sd->bad++;
+	if (cs->got < sd->a->response || cs->closing)
+		return;
+	/* The whole response is in: close first and give the handle up. */
+	if (td_tcp_shutdown(td_engine_stack(sd->w), cs->c) != 0)
+		sd->bad++;
+	sd->done++;
+	link_conn_put(sd, cs);
+}
+
+static void
+link_client_event(void *ctx, struct td_tcp_conn *c, enum td_tcp_event ev, int err)
+{
+	struct link_side *sd = td_engine_worker_uctx(ctx);
+	struct link_conn *cs = td_tcp_uctx(c);
+	uint32_t req = sd->a->request;
+
+	(void)err;
+	switch (ev) {
+	case TD_TCP_EV_CONNECTED:
+		if (req > 0 && td_tcp_send(td_engine_stack(sd->w), c, NULL, req) != (int)req)
+			sd->bad++;
+		return;
+	case TD_TCP_EV_READABLE:
+	case TD_TCP_EV_PEER_CLOSED:
+		link_client_read(sd, cs);
+		return;
+	case TD_TCP_EV_CLOSED:
+		sd->bad++; /* the client releases before its close ends */
+		link_conn_put(sd, cs);
+		return;
+	case TD_TCP_EV_RESET:
+	case TD_TCP_EV_TIMED_OUT:
+		sd->failed++;
+		link_conn_put(sd, cs);
+		return;
+	case TD_TCP_EV_ACCEPTED:
+	case TD_TCP_EV_WRITABLE:
+	case TD_TCP_EV_CLOSE_DONE:
+	case TD_TCP_EV_RETX_WARNING:
+		return;
+	}
+}
+
+static void
+link_server_read(struct link_side *sd, struct link_conn *cs)
+{
+	uint32_t resp = sd->a->response;
+
+	link_consume(sd, cs);
+	if (cs->responded || cs->got < sd->a->request)
+		return;
+	if (cs->got > sd->a->request)
+		sd->bad++;
+	if (resp > 0 && td_tcp_send(td_engine_stack(sd->w), cs->c, NULL, resp) != (int)resp)
+		sd->bad++;
+	cs->responded = true;
+}
+
+static void
+link_server_event(void *ctx, struct td_tcp_conn *c, enum td_tcp_event ev, int err)
+{
+	struct link_side *sd = td_engine_worker_uctx(ctx);
+	struct td_tcp_stack *st = td_engine_stack(sd->w);
+	struct link_conn *cs = td_tcp_uctx(c);
+
+	(void)err;
+	switch (ev) {
+	case TD_TCP_EV_ACCEPTED:
+		if (sd->first_us == 0)
+			sd->first_us = td_engine_now_us(sd->w);
+		cs = link_conn_get(sd);
+		if (cs == NULL) {
+			sd->failed++;
+			td_tcp_abort(st, c);
+			td_tcp_release(st, c);
+			return;
+		}
+		cs->c = c;
+		td_tcp_set_uctx(c, cs);
+		return;
+	case TD_TCP_EV_CONNECTED:
+	case TD_TCP_EV_READABLE:
+		link_server_read(sd, cs);
+		return;
+	case TD_TCP_EV_PEER_CLOSED:
+		link_server_read(sd, cs);
+		if (!cs->responded)
+			sd->bad++;
+		if (td_tcp_shutdown(st, c) != 0)
+			sd->bad++;
+		cs->closing = true;
+		return;
+	case TD_TCP_EV_CLOSED:
+		if (cs->closing) {
+			sd->done++;
+			sd->last_us = td_engine_now_us(sd->w);
+		} else {
+			sd->bad++;
+		}
+		link_conn_put(sd, cs);
+		return;
+	case TD_TCP_EV_RESET:
+	case TD_TCP_EV_TIMED_OUT:
+		sd->failed++;
+		link_conn_put(sd, cs);
+		return;
+	case TD_TCP_EV_WRITABLE:
+	case TD_TCP_EV_CLOSE_DONE:
+	case TD_TCP_EV_RETX_WARNING:
+		return;
+	}
+}
+
+/* Only the benchmarking ranges may be used (../shared/NETWORK.md):
+ * 198.18.0.0/15 (RFC 2544) and 2001:2::/48 (RFC 5180). */
+static int
+link_parse_ip(const char *opt, const char *v, uint8_t *family, uint8_t out[16])
+{
+	memset(out, 0, 16);
+	if (inet_pton(AF_INET, v, out) == 1 && out[0] == 198 && (out[1] & 0xfe) == 18) {
+		*family = 4;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, v, out) == 1 && out[0] == 0x20 && out[1] == 0x01 && out[2] == 0 &&
+	    out[3] == 0x02 && out[4] == 0 && out[5] == 0) {
+		*family = 6;
+		return 0;
+	}
+	fprintf(stderr,
+		"td_bench_engine: %s %s: expected an address in 198.18.0.0/15 or 2001:2::/48\n",
+		opt, v);
+	return -1;
+}
+
+static int
+link_parse_uint(const char *opt, const char *v, unsigned long lo, unsigned long hi, uint32_t *out)
+{
+	char *end;
+	unsigned long x = strtoul(v, &end, 10);
+
+	if (*v == '\0' || *v == '-' || *end != '\0' || x < lo || x > hi) {
+		fprintf(stderr, "td_bench_engine: %s %s: expected an integer in [%lu, %lu]\n", opt,
+			v, lo, hi);
+		return -1;
+	}
+	*out = (uint32_t)x;
+	return 0;
+}
+
+static int
+link_parse_args(int argc, char **argv, struct link_args *a)
+{
+	bool have_role = false, have_l = false, have_r = false;
+	uint8_t rfam = 0;
+	uint32_t u;
+
+	for (int i = 0; i < argc; i++) {
+		const char *k = argv[i];
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (strcmp(k, "--json") == 0) {
+			a->json = true;
+			continue;
+		}
+		if (strcmp(k, "--role") != 0 && strcmp(k, "--local-ip") != 0 &&
+		    strcmp(k, "--remote-ip") != 0 && strcmp(k, "--duration") != 0 &&
+		    strcmp(k, "--concurrency") != 0 && strcmp(k, "--request") != 0 &&
+		    strcmp(k, "--response") != 0 && strcmp(k, "--port") != 0 &&
+		    strcmp(k, "--clients") != 0) {
+			fprintf(stderr,
+				"td_bench_engine: unknown option %s: expected --role, --local-ip, "
+				"--remote-ip, --duration, --concurrency, --clients, --request, "
+				"--response, --port or --json\n",
+				k);
+			return -1;
+		}
+		if (v == NULL) {
+			fprintf(stderr, "td_bench_engine: %s needs a value\n", k);
+			return -1;
+		}
+		i++;
+		if (strcmp(k, "--role") == 0) {
+			if (strcmp(v, "client") != 0 && strcmp(v, "server") != 0) {
+				fprintf(stderr,
+					"td_bench_engine: --role %s: expected client or server\n",
+					v);
+				return -1;
+			}
+			a->client = strcmp(v, "client") == 0;
+			have_role = true;
+		} else if (strcmp(k, "--local-ip") == 0) {
+			if (link_parse_ip(k, v, &a->family, a->laddr) != 0)
+				return -1;
+			have_l = true;
+		} else if (strcmp(k, "--remote-ip") == 0) {
+			if (link_parse_ip(k, v, &rfam, a->raddr) != 0)
+				return -1;
+			have_r = true;
+		} else if (strcmp(k, "--duration") == 0) {
+			char *end;
+
+			a->duration_s = strtod(v, &end);
+			if (*end != '\0' || !(a->duration_s > 0 && a->duration_s <= 3600)) {
+				fprintf(stderr,
+					"td_bench_engine: --duration %s: expected seconds in (0, "
+					"3600]\n",
+					v);
+				return -1;
+			}
+		} else if (strcmp(k, "--concurrency") == 0) {
+			if (link_parse_uint(k, v, 1, 1000000, &a->concurrency) != 0)
+				return -1;
+		} else if (strcmp(k, "--clients") == 0) {
+			if (link_parse_uint(k, v, 1, 256, &a->clients) != 0)
+				return -1;
+		} else if (strcmp(k, "--request") == 0) {
+			if (link_parse_uint(k, v, 0, 1u << 30, &a->request) != 0)
+				return -1;
+		} else if (strcmp(k, "--response") == 0) {
+			if (link_parse_uint(k, v, 0, 1u << 30, &a->response) != 0)
+				return -1;
+		} else {
+			if (link_parse_uint(k, v, 1, 65535, &u) != 0)
+				return -1;
+			a->port = (uint16_t)u;
+		}
+	}
+	if (!have_role || !have_l || !have_r) {
+		fprintf(stderr, "td_bench_engine: %s is required with --role\n",
+			!have_role ? "--role client|server"
+			: !have_l  ? "--local-ip A"
+				   : "--remote-ip B");
+		return -1;
+	}
+	if (rfam != a->family) {
+		fprintf(stderr, "td_bench_engine: --local-ip and --remote-ip: expected two "
+				"addresses of the same family\n");
+		return -1;
+	}
+	if (a->family == 4 &&
+	    ((a->laddr[1] & 1) << 16 | a->laddr[2] << 8 | a->laddr[3]) + a->clients - 1 > 0x1ffff) {
+		fprintf(stderr,
+			"td_bench_engine: --clients %u: expected addresses that stay in "
+			"198.18.0.0/15\n",
+			a->clients);
+		return -1;
+	}
+	return 0;
+}
+
+/* Client address @p k: --local-ip + k, counting in the low 32 bits. */
+static void
+link_client_addr(const struct link_args *a, uint32_t k, uint8_t out[16])
+{
+	unsigned at = a->family == 4 ? 0 : 12;
+	uint32_t x = (uint32_t)a->laddr[at] << 24 | (uint32_t)a->laddr[at + 1] << 16 |
+		     (uint32_t)a->laddr[at + 2] << 8 | a->laddr[at + 3];
+
+	memcpy(out, a->laddr, 16);
+	x += k;
+	out[at] = (uint8_t)(x >> 24);
+	out[at + 1] = (uint8_t)(x >> 16);
+	out[at + 2] = (uint8_t)(x >> 8);
+	out[at + 3] = (uint8_t)x;
+}
+
+/* Open connections from the client addresses in turn, source ports cycling
+ * over 1024..65535, until --concurrency are open. Tuples still in TIME-WAIT
+ * are skipped. */
+static void
+link_top_up(struct link_side *sd, uint16_t *next_port, uint32_t *next_client)
+{
+	const struct td_tcp_open_opts oo = {.stream = TD_TCP_STREAM_GENERATED};
+	unsigned busy = 0;
+	bool opened = false;
+
+	while (sd->used < sd->a->concurrency && busy < 64) {
+		struct link_conn *cs = link_conn_get(sd);
+		struct td_tuple t;
+		int rc;
+
+		if (cs == NULL)
+			break;
+		memset(&t, 0, sizeof(t));
+		t.family = sd->a->family;
+		link_client_addr(sd->a, *next_client, t.laddr);
+		memcpy(t.raddr, sd->a->raddr, 16);
+		t.lport = *next_port;
+		t.rport = sd->a->port;
+		if (++*next_client == sd->a->clients) {
+			*next_client = 0;
+			*next_port = *next_port == 65535 ? 1024 : (uint16_t)(*next_port + 1);
+		}
+		rc = td_tcp_connect(td_engine_stack(sd->w), &t, &oo, &cs->c);
+		if (rc != 0) {
+			cs->c = NULL;
+			link_conn_put(sd, cs);
+			if (rc != -TD_EADDRINUSE)
+				break;
+			busy++;
+			continue;
+		}
+		td_tcp_set_uctx(cs->c, cs);
+		opened = true;
+	}
+	if (opened)
+		td_engine_flush(sd->w);
+}
+
+static bool
+link_quiet(const struct link_side *sd)
+{
+	struct td_tcp_pool_info pi;
+
+	td_tcp_pool_info(td_engine_stack(sd->w), &pi);
+	return pi.conns_used == 0 && pi.tw_used == 0;
+}
+
+static int
+link_main(int argc, char **argv)
+{
+	struct link_args a = {.port = 80,
+			      .duration_s = 3,
+			      .concurrency = 64,
+			      .clients = 1,
+			      .request = 64,
+			      .response = 64};
+	struct link_side sd;
+	struct td_engine_config cfg;
+	struct td_engine_accounting acc;
+	struct rte_eth_dev_info di;
+	struct rte_ether_addr mac;
+	struct td_net_if nif;
+	struct rte_mempool *mp;
+	unsigned txo = 0, rxo = 0;
+	uint32_t n;
+	char err[160] = "";
+	int rc;
+
+	if (link_parse_args(argc, argv, &a) != 0)
+		return 2;
+	if (rte_eth_dev_count_avail() < 1) {
+		fprintf(stderr, "td_bench_engine: no port: give one with --vdev\n");
+		return 1;
+	}
+	memset(&sd, 0, sizeof(sd));
+	sd.a = &a;
+	mp = rte_pktmbuf_pool_create("link_mp", LINK_MBUFS, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+				     (int)rte_socket_id());
+	if (mp == NULL) {
+		fprintf(stderr, "td_bench_engine: mempool: %s\n", rte_strerror(rte_errno));
+		return 1;
+	}
+	if (rte_eth_dev_info_get(0, &di) != 0 || rte_eth_macaddr_get(0, &mac) != 0) {
+		fprintf(stderr, "td_bench_engine: port 0: no device info\n");
+		return 1;
+	}
+	rc = td_engine_port_setup(0, mp, 0, &txo, &rxo);
+	if (rc != 0) {
+		fprintf(stderr, "td_bench_engine: port 0 (%s) setup: %s\n", di.driver_name,
+			strerror(-rc));
+		return 1;
+	}
+	td_net_if_init(&nif, mac.addr_bytes);
+	n = a.client ? a.clients : 1;
+	rc = a.family == 4 ? td_net_if_add4(&nif, a.laddr, n) : td_net_if_add6(&nif, a.laddr, n);
+	if (rc != 0) {
+		fprintf(stderr, "td_bench_engine: interface address: %s\n", td_strerror(rc));
+		return 1;
+	}
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.port_id = 0;
+	cfg.mp = mp;
+	cfg.nif = &nif;
+	td_tcp_config_defaults(&cfg.tcp);
+	cfg.tcp.max_conns = a.concurrency * 2 + 64;
+	cfg.tcp.tw_max = 1u << 20;
+	cfg.tcp.msl_ms = LINK_MSL_MS;
+	cfg.tcp.buffers = 0;
+	cfg.event = a.client ? link_client_event : link_server_event;
+	cfg.uctx = &sd;
+	cfg.tx_offload = txo;
+	cfg.rx_offload = rxo;
+	cfg.socket_id = (int)rte_socket_id();
+	sd.w = td_engine_worker_create(&cfg, err, sizeof(err));
+	sd.nconns = cfg.tcp.max_conns;
+	sd.conns = calloc(sd.nconns, sizeof(*sd.conns));
+	if (sd.w == NULL || sd.conns == NULL) {
+		fprintf(stderr, "td_bench_engine: worker: %s\n", err[0] ? err : "no memory");
+		return 1;
+	}
+	for (uint32_t k = 0; k < sd.nconns; k++)
+		sd.conns[k].next = k + 1 < sd.nconns ? k + 1 : UINT32_MAX;
+	if (!a.client) {
+		const struct td_tcp_open_opts lo = {.stream = TD_TCP_STREAM_GENERATED};
+
+		rc = td_tcp_listen(td_engine_stack(sd.w), a.family, a.laddr, a.port, &lo);
+		if (rc != 0) {
+			fprintf(stderr, "td_bench_engine: listen: %s\n", td_strerror(rc));
+			return 1;
+		}
+	}
+
+	uint64_t hz = rte_get_tsc_hz();
+	uint64_t t0 = rte_rdtsc(), t1 = t0, first_rx = 0, last_rx = 0;
+	uint64_t end = t0 + (uint64_t)(a.duration_s * (double)hz);
+	uint64_t done_in_window = 0, pkts_in_window = 0, busy_cycles = 0;
+	uint16_t next_port = 1024;
+	uint32_t next_client = 0;
+	bool quiet = false;
+
+	if (a.client) {
+		while ((t1 = rte_rdtsc()) < end) {
+			link_top_up(&sd, &next_port, &next_client);
+			td_engine_poll(sd.w);
+		}
+		done_in_window = sd.done;
+		pkts_in_window = td_engine_stats(sd.w)->rx_pkts + td_engine_stats(sd.w)->tx_pkts;
+		busy_cycles = t1 - t0;
+		/* Let the open connections finish and TIME-WAIT run out. */
+		uint64_t drain_end = t1 + (uint64_t)(DRAIN_LINK_S * (double)hz);
+
+		while (rte_rdtsc() < drain_end && !(quiet = link_quiet(&sd)))
+			td_engine_poll(sd.w);
+	} else {
+		uint64_t hard_end = end + (uint64_t)(GRACE_LINK_S * (double)hz);
+		uint64_t idle = (uint64_t)(IDLE_LINK_S * (double)hz);
+
+		while ((t1 = rte_rdtsc()) < hard_end) {
+			if (td_engine_poll(sd.w) > 0) {
+				if (first_rx == 0)
+					first_rx = t1;
+				last_rx = t1;
+			} else if (last_rx != 0 && sd.done + sd.failed > 0 && t1 - last_rx > idle)
+				break;
+		}
+		done_in_window = sd.done;
+		pkts_in_window = td_engine_stats(sd.w)->rx_pkts + td_engine_stats(sd.w)->tx_pkts;
+		busy_cycles = last_rx - first_rx;
+		quiet = link_quiet(&sd);
+	}
+
+	const struct td_tcp_stats *ts = td_tcp_stack_stats(td_engine_stack(sd.w));
+	/* Copied: the worker is destroyed before the line is printed. */
+	const struct td_engine_stats es_copy = *td_engine_stats(sd.w);
+	const struct td_engine_stats *es = &es_copy;
+	uint64_t net_drops = td_net_stats_dropped(td_engine_net_stats(sd.w));
+	uint64_t drops = net_drops + es->tx_full + es->mbuf_alloc_fail + es->neigh_hold_drops +
+			 es->neigh_table_full + es->rx_multiseg + es->tx_build_fail;
+	double secs = a.client
+			      ? (double)(t1 - t0) / (double)hz
+			      : (sd.last_us > sd.first_us ? (double)(sd.last_us - sd.first_us) / 1e6
+							  : 0.0);
+	double cps = secs > 0 ? (double)done_in_window / secs : 0.0;
+	double cpp = pkts_in_window ? (double)busy_cycles / (double)pkts_in_window : 0.0;
+	uint64_t rx = es->rx_pkts, tx = es->tx_pkts;
+	uint64_t data_errors = ts->data_errors, verified = ts->data_verified;
+	uint64_t retx = ts->retransmits, syn_retx = ts->syn_retransmits;
+	uint64_t fin_retx = ts->fin_retransmits, rst_rcvd = ts->rst_received;
+	uint64_t rst_sent = ts->rst_sent;
+	struct td_tcp_pool_info pi;
+
+	td_tcp_pool_info(td_engine_stack(sd.w), &pi);
+	/* Drops by reason go to stderr, so that stdout keeps one line. */
+	for (int d = 0; d < TD_NET_DROP_MAX; d++)
+		if (td_engine_net_stats(sd.w)->drops[d] != 0)
+			fprintf(stderr, "td_bench_engine: %s: net drop %s: %" PRIu64 "\n",
+				a.client ? "client" : "server",
+				td_net_drop_name((enum td_net_drop)d),
+				td_engine_net_stats(sd.w)->drops[d]);
+
+	/* The mempool must be full again once the port gives its RX ring back:
+	 * some PMDs (virtio) keep it until the port is closed. */
+	td_engine_port_stop(0);
+	(void)rte_eth_dev_close(0);
+	bool leak = td_engine_account(sd.w, &acc) != 0 || !quiet;
+
+	td_engine_worker_destroy(sd.w);
+	free(sd.conns);
+	rte_mempool_free(mp);
+
+	if (a.json)
+		printf("{\"bench\":\"engine\",\"link\":\"%s\",\"role\":\"%s\",\"cps\":%.0f,"
+		       "\"conns\":%" PRIu64 ",\"seconds\":%.3f,\"cycles_per_pkt\":%.1f,"
+		       "\"rx_pkts\":%" PRIu64 ",\"tx_pkts\":%" PRIu64
+		       ",\"concurrency\":%u,\"clients\":%u,"
+		       "\"request\":%u,\"response\":%u,\"data_errors\":%" PRIu64
+		       ",\"data_verified\":%" PRIu64 ",\"retransmits\":%" PRIu64
+		       ",\"syn_retransmits\":%" PRIu64 ",\"fin_retransmits\":%" PRIu64
+		       ",\"rst_sent\":%" PRIu64 ",\"rst_received\":%" PRIu64 ",\"drops\":%" PRIu64
+		       ",\"net_drops\":%" PRIu64 ",\"tx_full\":%" PRIu64
+		       ",\"mbuf_alloc_fail\":%" PRIu64 ",\"neigh_hold_drops\":%" PRIu64
+		       ",\"rx_multiseg\":%" PRIu64 ",\"neigh_table_full\":%" PRIu64
+		       ",\"tx_build_fail\":%" PRIu64 ",\"failed\":%" PRIu64 ",\"bad\":%" PRIu64
+		       ",\"conns_left\":%u,\"tw_left\":%u,\"mbufs_in_use\":%u,"
+		       "\"tx_offload\":%u,\"rx_offload\":%u,\"leak\":%s}\n",
+		       di.driver_name, a.client ? "client" : "server", cps, sd.done, secs, cpp, rx,
+		       tx, a.concurrency, a.client ? a.clients : 1, a.request, a.response,
+		       data_errors, verified, retx, syn_retx, fin_retx, rst_sent, rst_rcvd, drops,
+		       net_drops, es->tx_full, es->mbuf_alloc_fail, es->neigh_hold_drops,
+		       es->rx_multiseg, es->neigh_table_full, es->tx_build_fail, sd.failed, sd.bad,
+		       pi.conns_used, pi.tw_used, acc.mbufs_in_use, txo, rxo,
+		       leak ? "true" : "false");
+	else
+		printf("%s %s: %.0f conns/s, %" PRIu64 " conns in %.3f s, data_errors %" PRIu64
+		       ", retransmits %" PRIu64 ", drops %" PRIu64 ", failed %" PRIu64
+		       ", bad %" PRIu64 ", leak %s\n",
+		       di.driver_name, a.client ? "client" : "server", cps, sd.done, secs,
+		       data_errors, retx, drops, sd.failed, sd.bad, leak ? "yes" : "no");
+	return leak || data_errors || sd.failed || sd.bad || sd.done == 0 ? 1 : 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -104,8 +725,12 @@ main(int argc, char **argv)
 		argv += 1;
 	} else {
 		n = rte_eal_init(argc, argv);
-		argc -= n;
-		argv += n;
+		/* rte_eal_init() leaves the program name at argv[n], before
+		 * the application's arguments. */
+		if (n >= 0) {
+			argc -= n + 1;
+			argv += n + 1;
+		}
 	}
 	if (n < 0) {
 		fprintf(stderr, "td_bench_engine: rte_eal_init failed\n");
@@ -114,6 +739,14 @@ main(int argc, char **argv)
 	if (argc > 0 && strcmp(argv[0], "--") == 0) {
 		argc--;
 		argv++;
+	}
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--role") == 0) {
+			int rc = link_main(argc, argv);
+
+			rte_eal_cleanup();
+			return rc;
+		}
 	}
 	if (parse_args(argc, argv, &a) != 0)
 		return 2;

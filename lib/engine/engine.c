@@ -418,13 +418,17 @@ rx_flags(const struct td_worker *w, const struct rte_mbuf *m)
 
 	if (f == 0)
 		return 0;
-	if ((f & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_GOOD)
+	/* NONE means the data is known good but the checksum field is not
+	 * filled in (virtio/vhost carrying a segment whose sender used TX
+	 * offload): trust the port, as for GOOD. UNKNOWN leaves it to us. */
+	uint64_t ip = f & RTE_MBUF_F_RX_IP_CKSUM_MASK, l4 = f & RTE_MBUF_F_RX_L4_CKSUM_MASK;
+	if (ip == RTE_MBUF_F_RX_IP_CKSUM_GOOD || ip == RTE_MBUF_F_RX_IP_CKSUM_NONE)
 		r |= TD_NET_RX_IP_CKSUM_GOOD;
-	else if ((f & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_BAD)
+	else if (ip == RTE_MBUF_F_RX_IP_CKSUM_BAD)
 		r |= TD_NET_RX_IP_CKSUM_BAD;
-	if ((f & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_GOOD)
+	if (l4 == RTE_MBUF_F_RX_L4_CKSUM_GOOD || l4 == RTE_MBUF_F_RX_L4_CKSUM_NONE)
 		r |= TD_NET_RX_L4_CKSUM_GOOD;
-	else if ((f & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_BAD)
+	else if (l4 == RTE_MBUF_F_RX_L4_CKSUM_BAD)
 		r |= TD_NET_RX_L4_CKSUM_BAD;
 	return r;
 }
