@@ -102,9 +102,20 @@ bench-micro: build
 		$(BUILD)/bench/$$b || exit 1; \
 	done
 
-# The DPDK teardown benchmark; until app/ lands, the closing benchmark.
-demo:
-	$(MAKE) bench
+# The README's first command: the DPDK teardown benchmark, a client and a
+# server process (one lcore each) over vhost-user <-> virtio_user for 10 s,
+# no NIC (tests/engine/links.sh reserves hugepages and cleans up). Without
+# root or hugepages it says so and runs the same exchange over net_ring in
+# one process with --no-huge. `make demo PEER=...` and the live statistics
+# come with app/teardown.
+demo: build
+	@bash tests/engine/links.sh $(BUILD)/bench/td_bench_engine vhost 10 256; rc=$$?; \
+	if [ $$rc -eq 77 ]; then \
+		echo "make demo: running over net_ring in one process (--no-huge) instead"; \
+		$(BUILD)/bench/td_bench_engine -- --duration 10; \
+	else \
+		exit $$rc; \
+	fi
 
 clean:
 	rm -rf $(BUILD) $(BUILD_SAN)
