@@ -49,10 +49,12 @@ enum {
 enum { TT_RTX = 1u << 0, TT_DELACK = 1u << 1, TT_FW2 = 1u << 2 };
 
 /* The connection block. The first cache line holds what the receive fast
- * path reads for an in-order ACK or data segment. */
+ * path reads for an in-order ACK or data segment. Out-of-order state lives
+ * in the stack's side pool (struct tcp_ooo) while a connection needs it. */
 struct td_tcp_conn {
 	alignas(TD_CACHE_LINE) uint8_t state;
-	uint8_t stream;
+	uint8_t stream : 2; /* enum td_tcp_stream */
+	uint8_t armed : 3;  /* TT_* */
 	uint16_t flags;
 	uint32_t key; /* the 4-tuple's index in the table's key store */
 	uint32_t snd_una;
@@ -67,21 +69,26 @@ struct td_tcp_conn {
 	uint32_t last_ack_sent;
 	uint32_t rcv_unread; /* bytes delivered in order and not yet read */
 	uint16_t mss;        /* effective send MSS, options excluded */
-	uint8_t snd_wscale;
-	uint8_t rcv_wscale;
-	uint16_t flags2;
-	uint8_t ooo_n; /* out-of-order ranges held */
-	uint8_t armed; /* TT_* */
+	uint8_t snd_wscale : 4;
+	uint8_t rcv_wscale : 4;
+	uint8_t flags2;
+	uint32_t ooo;          /* side-pool entry (struct tcp_ooo), or TCP_NONE */
+	uint32_t delack_bytes; /* received since the last ACK we sent */
 
-	/* Second line: the send side and RTT estimation. */
+	/* Second and third lines: timers, the send side, RTT estimation and
+	 * the user's side. */
+	struct td_timer timer;
+	void *uctx;
+	uint32_t due_rtx; /* ms: retransmission or persist */
+	uint32_t due_delack;
+	uint32_t due_fw2;
 	uint32_t iss;
 	uint32_t irs;
 	uint32_t max_snd_wnd;
 	uint32_t cwnd;
 	uint32_t ssthresh;
-	uint32_t srtt_us; /* 0: no sample yet */
+	uint32_t srtt_us; /* 0: no sample yet; the RTO follows (tcp_rto_us) */
 	uint32_t rttvar_us;
-	uint32_t rto_us; /* before backoff */
 	uint32_t rtt_seq;
 	uint32_t rtt_start_ms;
 	uint32_t rtx_nxt; /* next sequence number to resend after an RTO */
@@ -89,35 +96,42 @@ struct td_tcp_conn {
 	uint32_t user_timeout_ms;
 	uint32_t t_first_ms; /* when the oldest unacknowledged data/FIN was sent */
 	uint32_t last_invalid_ms;
+	uint32_t sbuf; /* buffer index, TCP_NONE in generated mode */
+	union {
+		uint32_t rbuf;        /* TD_TCP_STREAM_BUFFER: buffer index */
+		uint32_t data_errors; /* TD_TCP_STREAM_GENERATED: bytes that did not match */
+	};
+	uint32_t close_start_us;
+	uint32_t tw_idx; /* TIME-WAIT entry this incarnation reopened, or TCP_NONE */
+	uint32_t t2_seq; /* first sequence number sent after the oldest segment... */
+	uint32_t t2_ms;  /* ...and when: the next t_first_ms once it is the oldest */
 	uint8_t backoff;
 	uint8_t nretx; /* retransmissions of the segment at snd_una */
 	uint8_t dupacks;
 	uint8_t pending_err; /* td_errno, 0 if none */
-
-	/* Third line: timers and out-of-order data. */
-	struct td_timer timer;
-	uint32_t due_rtx; /* ms: retransmission or persist */
-	uint32_t due_delack;
-	uint32_t due_fw2;
-	uint32_t ooo_fin; /* sequence number of a held out-of-order FIN */
-	uint32_t ooo[TD_TCP_MAX_SACK][2];
-
-	/* Fourth line: the user's side. */
-	void *uctx;
-	uint32_t sbuf; /* buffer indices, TCP_NONE in generated mode */
-	uint32_t rbuf;
-	uint32_t rcv_read_seq; /* sequence number of the next byte to read */
-	uint32_t close_start_us;
-	uint32_t delack_bytes; /* received since the last ACK we sent */
-	uint32_t tw_idx;       /* TIME-WAIT entry this incarnation reopened, or TCP_NONE */
-	uint32_t data_errors;  /* generated mode: bytes that did not match */
-	uint32_t t2_seq;       /* first sequence number sent after the oldest segment... */
-	uint32_t t2_ms;        /* ...and when: the next t_first_ms once it is the oldest */
 };
 
-static_assert(sizeof(struct td_tcp_conn) <= 256, "a connection block is at most 256 bytes");
+static_assert(sizeof(struct td_tcp_conn) <= 192, "a connection block is at most 192 bytes");
 static_assert(offsetof(struct td_tcp_conn, rcv_unread) + sizeof(uint32_t) <= TD_CACHE_LINE,
 	      "the receive fast path fits the first cache line");
+
+/* Out-of-order state, taken from the stack's side pool by a connection on its
+ * first out-of-order segment and returned when the ranges are empty and no
+ * FIN is held, or when the connection leaves the network. */
+struct tcp_ooo {
+	uint32_t r[TD_TCP_MAX_SACK][2]; /* [left, right), most recently changed first */
+	uint32_t fin;                   /* sequence number of a held out-of-order FIN */
+	uint32_t n;                     /* ranges held */
+	uint32_t next;                  /* free list */
+};
+
+/* The next byte the user reads: the in-order data not yet read ends at
+ * RCV.NXT, before the peer's FIN if it was processed. */
+static inline uint32_t
+tcp_rcv_read_seq(const struct td_tcp_conn *c)
+{
+	return c->rcv_nxt - c->rcv_unread - ((c->flags & TF_FIN_RCVD) ? 1 : 0);
+}
 
 /* The compact TIME-WAIT entry (C-74): only what TIME-WAIT needs. */
 struct td_tw {
@@ -181,6 +195,11 @@ struct td_tcp_stack {
 	uint32_t tw_used;
 	uint32_t tw_head, tw_tail;
 
+	struct tcp_ooo *ooos;
+	uint32_t ooo_cap;
+	uint32_t ooo_free;
+	uint32_t ooo_used;
+
 	uint8_t *bufmem;
 	uint32_t buf_size;
 	uint32_t *buf_free;
@@ -236,6 +255,13 @@ tcp_orphan(const struct td_tcp_conn *c)
 	return !(c->flags & TF_USER);
 }
 uint8_t *tcp_buf(const struct td_tcp_stack *st, uint32_t idx);
+struct tcp_ooo *tcp_ooo_get(struct td_tcp_stack *st, struct td_tcp_conn *c);
+void tcp_ooo_put(struct td_tcp_stack *st, struct td_tcp_conn *c);
+static inline struct tcp_ooo *
+tcp_ooo(const struct td_tcp_stack *st, const struct td_tcp_conn *c)
+{
+	return c->ooo == TCP_NONE ? NULL : &st->ooos[c->ooo];
+}
 uint32_t tcp_buf_get(struct td_tcp_stack *st);
 void tcp_buf_put(struct td_tcp_stack *st, uint32_t idx);
 struct tcp_listener *tcp_listener_find(struct td_tcp_stack *st, const struct td_tuple *t);
@@ -246,6 +272,7 @@ void tcp_arm(struct td_tcp_stack *st, struct td_tcp_conn *c, unsigned kind, uint
 void tcp_disarm(struct td_tcp_stack *st, struct td_tcp_conn *c, unsigned kind);
 void tcp_timer_fire(struct td_timer *t, void *arg);
 void tcp_conn_timer(struct td_tcp_stack *st, struct td_tcp_conn *c);
+uint32_t tcp_rto_us(const struct td_tcp_stack *st, const struct td_tcp_conn *c);
 uint32_t tcp_cur_rto_ms(const struct td_tcp_stack *st, const struct td_tcp_conn *c);
 void tcp_rtt_sample(struct td_tcp_stack *st, struct td_tcp_conn *c, uint32_t rtt_us);
 void tcp_arm_rtx(struct td_tcp_stack *st, struct td_tcp_conn *c);

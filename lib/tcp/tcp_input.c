@@ -82,7 +82,6 @@ negotiate(struct td_tcp_stack *st, struct td_tcp_conn *c, const struct td_seg *s
 	c->irs = s->seq;
 	c->rcv_nxt = s->seq + 1;
 	c->rcv_adv = c->rcv_nxt; /* nothing offered yet: the ACK we send offers it */
-	c->rcv_read_seq = c->rcv_nxt;
 	c->last_ack_sent = c->rcv_nxt;
 	c->snd_wnd = s->wnd; /* never scaled on a SYN (RFC 7323 2.2) */
 	c->max_snd_wnd = c->snd_wnd;
@@ -203,6 +202,16 @@ syn_sent_input(struct td_tcp_stack *st, struct td_tcp_conn *c, const struct td_s
 	tcp_event(st, c, TD_TCP_EV_CONNECTED, 0);
 }
 
+/* The entry goes back to the side pool once it holds nothing. */
+static void
+ooo_release_if_empty(struct td_tcp_stack *st, struct td_tcp_conn *c)
+{
+	const struct tcp_ooo *o = tcp_ooo(st, c);
+
+	if (o != NULL && o->n == 0 && !(c->flags2 & TF2_OOO_FIN))
+		tcp_ooo_put(st, c);
+}
+
 /* RFC 9293 3.10.7.4 eighth: the FIN, in order. The state changes before
  * the user hears of it, so that a CLOSE made from the PEER_CLOSED callback
  * is a CLOSE in CLOSE-WAIT (LAST-ACK follows, not CLOSING). */
@@ -212,6 +221,7 @@ fin_rcvd(struct td_tcp_stack *st, struct td_tcp_conn *c)
 	c->rcv_nxt++;
 	c->flags |= TF_FIN_RCVD;
 	c->flags2 &= ~TF2_OOO_FIN;
+	ooo_release_if_empty(st, c);
 	switch ((enum td_tcp_state)c->state) {
 	case TD_TCP_SYN_RECEIVED:
 	case TD_TCP_ESTABLISHED:
@@ -259,76 +269,75 @@ fin_rcvd(struct td_tcp_stack *st, struct td_tcp_conn *c)
 }
 
 static void
-ooo_to_front(struct td_tcp_conn *c, unsigned i)
+ooo_to_front(struct tcp_ooo *o, unsigned i)
 {
-	uint32_t l = c->ooo[i][0], r = c->ooo[i][1];
+	uint32_t l = o->r[i][0], r = o->r[i][1];
 
 	for (; i > 0; i--) {
-		c->ooo[i][0] = c->ooo[i - 1][0];
-		c->ooo[i][1] = c->ooo[i - 1][1];
+		o->r[i][0] = o->r[i - 1][0];
+		o->r[i][1] = o->r[i - 1][1];
 	}
-	c->ooo[0][0] = l;
-	c->ooo[0][1] = r;
+	o->r[0][0] = l;
+	o->r[0][1] = r;
 }
 
 static void
-ooo_remove(struct td_tcp_conn *c, unsigned i)
+ooo_remove(struct tcp_ooo *o, unsigned i)
 {
-	for (; i + 1 < c->ooo_n; i++) {
-		c->ooo[i][0] = c->ooo[i + 1][0];
-		c->ooo[i][1] = c->ooo[i + 1][1];
+	for (; i + 1 < o->n; i++) {
+		o->r[i][0] = o->r[i + 1][0];
+		o->r[i][1] = o->r[i + 1][1];
 	}
-	c->ooo_n--;
+	o->n--;
 }
 
 /* Add [l, r) to the out-of-order ranges, merging neighbours; the range it
  * lands in moves to the front (most recently changed first, for SACK). */
 static bool
-ooo_add(struct td_tcp_stack *st, struct td_tcp_conn *c, uint32_t l, uint32_t r)
+ooo_add(const struct td_tcp_stack *st, struct tcp_ooo *o, uint32_t l, uint32_t r)
 {
-	for (unsigned i = 0; i < c->ooo_n; i++) {
-		if (td_seq_gt(l, c->ooo[i][1]) || td_seq_lt(r, c->ooo[i][0]))
+	for (unsigned i = 0; i < o->n; i++) {
+		if (td_seq_gt(l, o->r[i][1]) || td_seq_lt(r, o->r[i][0]))
 			continue;
-		c->ooo[i][0] = td_seq_min(l, c->ooo[i][0]);
-		c->ooo[i][1] = td_seq_max(r, c->ooo[i][1]);
-		ooo_to_front(c, i);
+		o->r[i][0] = td_seq_min(l, o->r[i][0]);
+		o->r[i][1] = td_seq_max(r, o->r[i][1]);
+		ooo_to_front(o, i);
 		/* it may now touch another range */
-		for (unsigned j = 1; j < c->ooo_n; j++) {
-			if (td_seq_gt(c->ooo[j][0], c->ooo[0][1]) ||
-			    td_seq_lt(c->ooo[j][1], c->ooo[0][0]))
+		for (unsigned j = 1; j < o->n; j++) {
+			if (td_seq_gt(o->r[j][0], o->r[0][1]) || td_seq_lt(o->r[j][1], o->r[0][0]))
 				continue;
-			c->ooo[0][0] = td_seq_min(c->ooo[0][0], c->ooo[j][0]);
-			c->ooo[0][1] = td_seq_max(c->ooo[0][1], c->ooo[j][1]);
-			ooo_remove(c, j);
+			o->r[0][0] = td_seq_min(o->r[0][0], o->r[j][0]);
+			o->r[0][1] = td_seq_max(o->r[0][1], o->r[j][1]);
+			ooo_remove(o, j);
 			break;
 		}
 		return true;
 	}
-	if (c->ooo_n >= st->cfg.ooo_max)
+	if (o->n >= st->cfg.ooo_max)
 		return false;
-	c->ooo[c->ooo_n][0] = l;
-	c->ooo[c->ooo_n][1] = r;
-	c->ooo_n++;
-	ooo_to_front(c, c->ooo_n - 1);
+	o->r[o->n][0] = l;
+	o->r[o->n][1] = r;
+	o->n++;
+	ooo_to_front(o, o->n - 1);
 	return true;
 }
 
 /* Pull ranges that now start at or before RCV.NXT into the in-order stream. */
 static bool
-ooo_merge(struct td_tcp_conn *c)
+ooo_merge(struct tcp_ooo *o, struct td_tcp_conn *c)
 {
 	bool moved = false;
 
-	for (unsigned i = 0; i < c->ooo_n;) {
-		if (td_seq_gt(c->ooo[i][0], c->rcv_nxt)) {
+	for (unsigned i = 0; i < o->n;) {
+		if (td_seq_gt(o->r[i][0], c->rcv_nxt)) {
 			i++;
 			continue;
 		}
-		if (td_seq_gt(c->ooo[i][1], c->rcv_nxt)) {
-			c->rcv_unread += c->ooo[i][1] - c->rcv_nxt;
-			c->rcv_nxt = c->ooo[i][1];
+		if (td_seq_gt(o->r[i][1], c->rcv_nxt)) {
+			c->rcv_unread += o->r[i][1] - c->rcv_nxt;
+			c->rcv_nxt = o->r[i][1];
 		}
-		ooo_remove(c, i);
+		ooo_remove(o, i);
 		moved = true;
 		i = 0;
 	}
@@ -343,18 +352,22 @@ rcv_data(struct td_tcp_stack *st, struct td_tcp_conn *c, uint32_t seq, const uin
 	 uint32_t len, bool fin)
 {
 	if (seq == c->rcv_nxt) {
-		bool filled = c->ooo_n > 0;
+		struct tcp_ooo *o = tcp_ooo(st, c);
+		bool filled = o != NULL && o->n > 0;
 		if (len > 0) {
 			tcp_stream_rx(st, c, seq, data, len);
 			c->rcv_nxt += len;
 			c->rcv_unread += len;
 			c->delack_bytes += len;
 		}
-		ooo_merge(c);
 		/* The FIN counts once everything before it is in, whether it came
 		 * with this segment or was held out of order (C-42). */
-		bool fin_now = (fin && c->rcv_nxt == seq + len) ||
-			       ((c->flags2 & TF2_OOO_FIN) && c->rcv_nxt == c->ooo_fin);
+		bool fin_now = fin && c->rcv_nxt == seq + len;
+		if (o != NULL) {
+			ooo_merge(o, c);
+			fin_now = fin_now || ((c->flags2 & TF2_OOO_FIN) && c->rcv_nxt == o->fin);
+			ooo_release_if_empty(st, c);
+		}
 		if (len > 0 || filled)
 			tcp_event(st, c, TD_TCP_EV_READABLE, 0);
 		if (c->flags & TF_DETACHED)
@@ -371,16 +384,25 @@ rcv_data(struct td_tcp_stack *st, struct td_tcp_conn *c, uint32_t seq, const uin
 		}
 		return ACK_CONT;
 	}
-	/* Out of order: keep it (bounded) and say at once what we miss. */
-	if (len > 0) {
-		if (ooo_add(st, c, seq, seq + len))
-			tcp_stream_rx(st, c, seq, data, len);
-		else
+	/* Out of order: keep it (bounded, and only while the side pool has an
+	 * entry for it) and say at once what we miss. */
+	if (len > 0 || fin) {
+		struct tcp_ooo *o = tcp_ooo_get(st, c);
+		if (o == NULL) {
 			tcp_drop(st, TD_TCP_DROP_OOO_FULL);
-	}
-	if (fin) {
-		c->flags2 |= TF2_OOO_FIN; /* C-42 */
-		c->ooo_fin = seq + len;
+		} else {
+			if (len > 0) {
+				if (ooo_add(st, o, seq, seq + len))
+					tcp_stream_rx(st, c, seq, data, len);
+				else
+					tcp_drop(st, TD_TCP_DROP_OOO_FULL);
+			}
+			if (fin) {
+				c->flags2 |= TF2_OOO_FIN; /* C-42 */
+				o->fin = seq + len;
+			}
+			ooo_release_if_empty(st, c);
+		}
 	}
 	want_ack(st, c);
 	return ACK_CONT;

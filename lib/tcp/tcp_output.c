@@ -61,16 +61,17 @@ fill_opts(const struct td_tcp_stack *st, struct td_tcp_conn *c, struct td_tcp_ou
 		op.ts_val = tcp_ts_now(st, c->ts_offset);
 		op.ts_ecr = c->ts_recent;
 	}
-	if (!rst && (c->flags & TF_SACK_OK) && c->ooo_n > 0) {
+	const struct tcp_ooo *ooo = tcp_ooo(st, c);
+	if (!rst && (c->flags & TF_SACK_OK) && ooo != NULL && ooo->n > 0) {
 		/* RFC 2018 4: the ranges are kept most recently changed first,
 		 * so the first block covers the segment that triggered this ACK
 		 * and the rest repeat the most recent ones. */
 		op.has |= TD_OPT_SACK;
-		for (unsigned i = 0; i < c->ooo_n; i++) {
-			op.sack[i][0] = c->ooo[i][0];
-			op.sack[i][1] = c->ooo[i][1];
+		for (unsigned i = 0; i < ooo->n; i++) {
+			op.sack[i][0] = ooo->r[i][0];
+			op.sack[i][1] = ooo->r[i][1];
 		}
-		op.nsack = c->ooo_n;
+		op.nsack = ooo->n;
 	}
 	o->optlen = (uint8_t)td_tcp_opts_write(&op, false, o->opts);
 }

@@ -15,6 +15,7 @@ stack_free_all(struct td_tcp_stack *st)
 	free(st->conns);
 	free(st->conn_free);
 	free(st->tws);
+	free(st->ooos);
 	free(st->bufmem);
 	free(st->buf_free);
 	free(st->listeners);
@@ -61,6 +62,16 @@ td_tcp_stack_create(const struct td_tcp_config *cfg, const struct td_tcp_ops *op
 		st->tws[i].next = i + 1 < cfg->tw_max ? i + 1 : TCP_NONE;
 	st->tw_free = 0;
 	st->tw_head = st->tw_tail = TCP_NONE;
+
+	/* The out-of-order side pool: few connections hold out-of-order data
+	 * at once, so it is not in every connection block. */
+	st->ooo_cap = cfg->ooo_pool != 0 ? cfg->ooo_pool : TD_MAX(cfg->max_conns / 4, 16u);
+	st->ooos = calloc(st->ooo_cap, sizeof(*st->ooos));
+	if (st->ooos == NULL)
+		goto nomem;
+	for (uint32_t i = 0; i < st->ooo_cap; i++)
+		st->ooos[i].next = i + 1 < st->ooo_cap ? i + 1 : TCP_NONE;
+	st->ooo_free = 0;
 
 	st->buf_size = TD_MAX(cfg->sndbuf, cfg->rcvbuf);
 	if (cfg->buffers > 0) {
@@ -117,6 +128,8 @@ td_tcp_pool_info(const struct td_tcp_stack *st, struct td_tcp_pool_info *pi)
 	for (uint32_t i = 0; i < st->cfg.max_listeners; i++)
 		pi->listeners_used += st->listeners[i].used;
 	pi->timers_armed = (uint32_t)st->wheel.armed;
+	pi->ooo_max = st->ooo_cap;
+	pi->ooo_used = st->ooo_used;
 }
 
 uint8_t *
@@ -172,26 +185,62 @@ tcp_conn_alloc(struct td_tcp_stack *st, const struct td_tuple *t, const struct t
 	c->key = key;
 	c->stream = (uint8_t)oo->stream;
 	c->sbuf = sb;
-	c->rbuf = rb;
+	if (oo->stream == TD_TCP_STREAM_BUFFER)
+		c->rbuf = rb; /* else data_errors, zeroed above */
+	c->ooo = TCP_NONE;
 	c->uctx = oo->uctx;
 	c->tw_idx = TCP_NONE;
 	c->user_timeout_ms = oo->user_timeout_ms ? oo->user_timeout_ms : st->cfg.user_timeout_ms;
 	if (oo->nodelay || st->cfg.nodelay)
 		c->flags |= TF_NODELAY;
-	c->rto_us = st->cfg.rto_initial_ms * 1000;
-	c->rcv_wscale = 0;
-	c->snd_wscale = 0;
 	c->mss = t->family == 6 ? 1220 : 536;
 	return c;
+}
+
+/* Take the connection's out-of-order entry from the side pool, if it has
+ * none yet; NULL when the pool is empty. */
+struct tcp_ooo *
+tcp_ooo_get(struct td_tcp_stack *st, struct td_tcp_conn *c)
+{
+	struct tcp_ooo *o;
+
+	if (c->ooo != TCP_NONE)
+		return &st->ooos[c->ooo];
+	if (st->ooo_free == TCP_NONE)
+		return NULL;
+	c->ooo = st->ooo_free;
+	o = &st->ooos[c->ooo];
+	st->ooo_free = o->next;
+	st->ooo_used++;
+	o->n = 0;
+	o->fin = 0;
+	return o;
+}
+
+/* Return the connection's out-of-order entry, with whatever it held. */
+void
+tcp_ooo_put(struct td_tcp_stack *st, struct td_tcp_conn *c)
+{
+	if (c->ooo == TCP_NONE)
+		return;
+	st->ooos[c->ooo].next = st->ooo_free;
+	st->ooo_free = c->ooo;
+	st->ooo_used--;
+	c->ooo = TCP_NONE;
+	c->flags2 &= ~TF2_OOO_FIN;
 }
 
 /* Return the block to the pool; it is off the table and its timer is off. */
 void
 tcp_conn_free(struct td_tcp_stack *st, struct td_tcp_conn *c)
 {
+	tcp_ooo_put(st, c);
 	tcp_buf_put(st, c->sbuf);
-	tcp_buf_put(st, c->rbuf);
-	c->sbuf = c->rbuf = TCP_NONE;
+	c->sbuf = TCP_NONE;
+	if ((enum td_tcp_stream)c->stream == TD_TCP_STREAM_BUFFER) {
+		tcp_buf_put(st, c->rbuf);
+		c->rbuf = TCP_NONE;
+	}
 	c->state = TD_TCP_CLOSED;
 	st->conn_free[st->conn_nfree++] = tcp_conn_idx(st, c);
 }
@@ -223,6 +272,7 @@ tcp_conn_delete(struct td_tcp_stack *st, struct td_tcp_conn *c, enum td_tcp_end 
 	c->armed = 0;
 	td_timer_cancel(&st->wheel, &c->timer);
 	tcp_undirty(st, c);
+	tcp_ooo_put(st, c);
 	if (c->tw_idx != TCP_NONE)
 		tcp_tw_unhide(st, c);
 	if (c->key != TCP_NONE)

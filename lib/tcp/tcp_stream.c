@@ -151,10 +151,9 @@ tcp_stream_read(struct td_tcp_stack *st, struct td_tcp_conn *c, uint8_t *dst, ui
 	if (n == 0)
 		return 0;
 	if ((enum td_tcp_stream)c->stream == TD_TCP_STREAM_BUFFER && dst != NULL) {
-		uint32_t off = c->rcv_read_seq - tcp_rcv_base(c);
+		uint32_t off = tcp_rcv_read_seq(c) - tcp_rcv_base(c);
 		ring_copy_out(tcp_buf(st, c->rbuf), st->cfg.rcvbuf, off % st->cfg.rcvbuf, dst, n);
 	}
-	c->rcv_read_seq += n;
 	c->rcv_unread -= n;
 	return n;
 }

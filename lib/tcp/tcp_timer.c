@@ -65,11 +65,27 @@ tcp_disarm(struct td_tcp_stack *st, struct td_tcp_conn *c, unsigned kind)
 	tcp_timer_update(st, c);
 }
 
+/* RFC 6298 2.1 to 2.5: the RTO before backoff, from the estimator (or the
+ * initial RTO before the first sample), with G = 1 ms (C-51, C-53). */
+uint32_t
+tcp_rto_us(const struct td_tcp_stack *st, const struct td_tcp_conn *c)
+{
+	if (c->srtt_us == 0 && c->rttvar_us == 0)
+		return st->cfg.rto_initial_ms * 1000;
+	uint64_t rto = (uint64_t)c->srtt_us + TD_MAX(1000u, 4 * c->rttvar_us);
+	uint64_t lo = (uint64_t)st->cfg.rto_min_ms * 1000, hi = (uint64_t)st->cfg.rto_max_ms * 1000;
+	if (rto < lo)
+		rto = lo;
+	if (rto > hi)
+		rto = hi;
+	return (uint32_t)rto;
+}
+
 /* RFC 6298 2: RTO = SRTT + max(G, 4 RTTVAR), bounded, times the backoff. */
 uint32_t
 tcp_cur_rto_ms(const struct td_tcp_stack *st, const struct td_tcp_conn *c)
 {
-	uint64_t rto = c->rto_us;
+	uint64_t rto = tcp_rto_us(st, c);
 	uint64_t max = (uint64_t)st->cfg.rto_max_ms * 1000;
 
 	rto <<= c->backoff < 32 ? c->backoff : 32;
@@ -78,10 +94,11 @@ tcp_cur_rto_ms(const struct td_tcp_stack *st, const struct td_tcp_conn *c)
 	return (uint32_t)((rto + 999) / 1000);
 }
 
-/* RFC 6298 2.2 and 2.3, with G = 1 ms; the bounds of 2.4 and 2.5 (C-51, C-53). */
+/* RFC 6298 2.2 and 2.3; tcp_rto_us() derives the RTO from the result. */
 void
 tcp_rtt_sample(struct td_tcp_stack *st, struct td_tcp_conn *c, uint32_t rtt_us)
 {
+	(void)st;
 	if (c->srtt_us == 0 && c->rttvar_us == 0) {
 		c->srtt_us = rtt_us;
 		c->rttvar_us = rtt_us / 2;
@@ -90,13 +107,6 @@ tcp_rtt_sample(struct td_tcp_stack *st, struct td_tcp_conn *c, uint32_t rtt_us)
 		c->rttvar_us = (3 * c->rttvar_us + d) / 4;
 		c->srtt_us = (7 * c->srtt_us + rtt_us) / 8;
 	}
-	uint64_t rto = (uint64_t)c->srtt_us + TD_MAX(1000u, 4 * c->rttvar_us);
-	uint64_t lo = (uint64_t)st->cfg.rto_min_ms * 1000, hi = (uint64_t)st->cfg.rto_max_ms * 1000;
-	if (rto < lo)
-		rto = lo;
-	if (rto > hi)
-		rto = hi;
-	c->rto_us = (uint32_t)rto;
 	c->backoff = 0; /* RFC 6298 5.7 note: a valid sample ends the backoff */
 	/* A zero sample must still count as "have a sample". */
 	if (c->srtt_us == 0 && c->rttvar_us == 0)
@@ -106,11 +116,11 @@ tcp_rtt_sample(struct td_tcp_stack *st, struct td_tcp_conn *c, uint32_t rtt_us)
 void
 td_tcp_reset_rtt(const struct td_tcp_stack *st, struct td_tcp_conn *c)
 {
+	(void)st; /* the RTO follows the cleared estimator (tcp_rto_us) */
 	c->srtt_us = 0;
 	c->rttvar_us = 0;
 	c->backoff = 0;
 	c->flags &= ~TF_RTT_TIMING;
-	c->rto_us = st->cfg.rto_initial_ms * 1000;
 }
 
 /* Arm the retransmission timer one RTO from now, clamped to the user timeout

@@ -115,6 +115,7 @@ tcp_tw_enter(struct td_tcp_stack *st, struct td_tcp_conn *c)
 	td_timer_cancel(&st->wheel, &c->timer);
 	td_tcp_set_state(st, c, TD_TCP_TIME_WAIT);
 	tcp_undirty(st, c);
+	tcp_ooo_put(st, c);
 	c->flags |= TF_DETACHED;
 	c->flags2 |= TF2_IN_TW;
 	c->tw_idx = i;

@@ -146,10 +146,9 @@ td_tcp_peek(struct td_tcp_stack *st, struct td_tcp_conn *c, void *buf, uint32_t 
 		return -TD_ENOTSUP;
 	if (c->rcv_unread == 0 || len == 0)
 		return recv_nothing(c);
-	uint32_t seq = c->rcv_read_seq, unread = c->rcv_unread;
+	uint32_t unread = c->rcv_unread;
 	uint32_t n = tcp_stream_read(st, c, buf, TD_MIN(len, (uint32_t)INT32_MAX));
-	c->rcv_read_seq = seq; /* the bytes stay queued */
-	c->rcv_unread = unread;
+	c->rcv_unread = unread; /* the bytes stay queued */
 	return (int)n;
 }
 
@@ -408,6 +407,7 @@ td_tcp_info(const struct td_tcp_stack *st, const struct td_tcp_conn *c, struct t
 	if (c->armed & TT_RTX)
 		i->rtx_due_us = st->now_us - st->now_us % 1000 +
 				(uint64_t)(int64_t)(int32_t)(c->due_rtx - st->now_ms) * 1000;
-	i->data_errors = c->data_errors;
+	i->data_errors =
+		(enum td_tcp_stream)c->stream == TD_TCP_STREAM_GENERATED ? c->data_errors : 0;
 	i->close_start_us = c->close_start_us;
 }

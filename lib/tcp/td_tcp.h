@@ -237,6 +237,8 @@ struct td_tcp_out {
 	X(rcvbuf, uint32_t, 65536, 64, 67108864, "bytes",                                          \
 	  "receive buffer (and window) of a connection")                                           \
 	X(ooo_max, uint32_t, 4, 0, 4, "ranges", "out-of-order ranges held per connection")         \
+	X(ooo_pool, uint32_t, 0, 0, 100000000, "entries",                                          \
+	  "connections holding out-of-order data at once; 0 = max_conns / 4, at least 16")         \
 	X(timestamps, uint32_t, 1, 0, 1, "bool", "RFC 7323 timestamps and PAWS")                   \
 	X(sack, uint32_t, 1, 0, 1, "bool", "SACK-permitted and SACK blocks (RFC 2018)")            \
 	X(window_scaling, uint32_t, 1, 0, 1, "bool", "RFC 7323 window scaling")                    \
@@ -427,6 +429,7 @@ struct td_tcp_pool_info {
 	uint32_t bufs_used, bufs_max;
 	uint32_t listeners_used;
 	uint32_t timers_armed;
+	uint32_t ooo_used, ooo_max; /**< out-of-order side pool */
 };
 void td_tcp_pool_info(const struct td_tcp_stack *st, struct td_tcp_pool_info *pi);
 

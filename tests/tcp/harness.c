@@ -564,6 +564,7 @@ h_assert_pools_full(void)
 	cr_assert_eq(pi.tw_used, 0, "TIME-WAIT entries still in use: %u", pi.tw_used);
 	cr_assert_eq(pi.bufs_used, 0, "buffers still in use: %u", pi.bufs_used);
 	cr_assert_eq(pi.timers_armed, 0, "timers still armed: %u", pi.timers_armed);
+	cr_assert_eq(pi.ooo_used, 0, "out-of-order entries still in use: %u", pi.ooo_used);
 }
 
 const struct td_tcp_stats *

@@ -953,3 +953,63 @@ Test(arrival, c42_out_of_order_fin_kept, .init = h_setup, .fini = h_teardown)
 	h_assert_peer_bytes(buf, 10, 300);
 	cr_assert_eq(h_recv(100), 0);
 }
+
+/* The out-of-order side pool: a connection holds an entry only while it has
+ * out-of-order data. With one entry taken, another connection's out-of-order
+ * data is dropped and counted (OOO_FULL), and the ACK still goes out; filling
+ * the hole returns the entry. */
+Test(arrival, ooo_pool_exhausted_drops_and_acks, .init = h_setup, .fini = h_teardown)
+{
+	struct td_tuple t2 = h_tuple(8081);
+	struct td_tcp_pool_info pi;
+	uint8_t buf[64];
+
+	H.cfg.ooo_pool = 1;
+	h_restart(&H.cfg);
+	struct td_tcp_conn *c2 = h_establish_ex(&t2, 1000, 1000, NULL, 0);
+	h_establish();
+	h_drain();
+
+	h_in(P | A, 310, 100, 10, 1000);
+	h_expect(A, 100, 300, 0);
+	td_tcp_pool_info(H.st, &pi);
+	cr_assert_eq(pi.ooo_max, 1);
+	cr_assert_eq(pi.ooo_used, 1);
+
+	uint64_t full = h_stats()->drops[TD_TCP_DROP_OOO_FULL];
+	h_in_tuple(&t2, P | A, 310, 100, 10, 1000);
+	h_expect(A, 100, 300, 0);
+	h_expect_none();
+	cr_assert_eq(h_stats()->drops[TD_TCP_DROP_OOO_FULL], full + 1);
+
+	/* The hole is filled: everything is in order and the entry goes back. */
+	h_in(P | A, 300, 100, 10, 1000);
+	h_expect(A, 100, 320, 0);
+	td_tcp_pool_info(H.st, &pi);
+	cr_assert_eq(pi.ooo_used, 0);
+	cr_assert_eq(read_all(buf, sizeof(buf)), 20);
+	h_assert_peer_bytes(buf, 20, 300);
+
+	/* Now the second connection can hold its out-of-order data. */
+	h_in_tuple(&t2, P | A, 310, 100, 10, 1000);
+	h_expect(A, 100, 300, 0);
+	td_tcp_pool_info(H.st, &pi);
+	cr_assert_eq(pi.ooo_used, 1);
+	h_in_tuple(&t2, P | A, 300, 100, 10, 1000);
+	h_expect(A, 100, 320, 0);
+	td_tcp_pool_info(H.st, &pi);
+	cr_assert_eq(pi.ooo_used, 0);
+	cr_assert_eq(h_stats()->drops[TD_TCP_DROP_OOO_FULL], full + 1);
+
+	/* An entry held when the connection ends goes back too. */
+	h_in_tuple(&t2, P | A, 330, 100, 10, 1000);
+	h_expect(A, 100, 320, 0);
+	td_tcp_pool_info(H.st, &pi);
+	cr_assert_eq(pi.ooo_used, 1);
+	td_tcp_abort(H.st, c2);
+	td_tcp_release(H.st, c2);
+	td_tcp_pool_info(H.st, &pi);
+	cr_assert_eq(pi.ooo_used, 0);
+	h_drain();
+	h_ev_drain();
+}
